@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from accounts.api.serializers import MeSerializer, TokenRequestSerializer, TokenSerializer
+from accounts.services import token_issue, token_revoke
+from core.authentication import BearerTokenAuthentication
+from core.permissions import PublicEndpoint, Role, ViewerAction, role_of
+from core.schema import error_response
+
+
+class TokenView(APIView):
+    """Issue (POST) or revoke (DELETE) a bearer token."""
+
+    throttle_scope = "token"
+    error_statuses = {"post": {429: None}}
+    # Bearer only: a browser session must not be able to mint tokens without CSRF checks.
+    authentication_classes = [BearerTokenAuthentication]
+
+    def get_permissions(self) -> list[Any]:
+        # Anyone may try to log in; only a token holder may revoke their token.
+        if self.request.method == "POST":
+            return [PublicEndpoint()]
+        return [ViewerAction()]
+
+    def get_throttles(self) -> list[Any]:
+        return [ScopedRateThrottle()] if self.request.method == "POST" else []
+
+    @extend_schema(
+        tags=["auth"],
+        operation_id="auth_token_create",
+        auth=[],
+        request=TokenRequestSerializer,
+        responses={200: TokenSerializer},
+        examples=[
+            OpenApiExample(
+                "Demo provider", value={"username": "provider", "password": "provider-demo-pass"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Token",
+                value={"token": "3f1c...e9", "expires_at": "2026-11-22T20:00:00Z"},
+                response_only=True,
+            ),
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        serializer = TokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = authenticate(
+            request._request,
+            username=serializer.validated_data["username"],
+            password=serializer.validated_data["password"],
+        )
+        if user is None or role_of(user) == Role.NONE:
+            raise exceptions.AuthenticationFailed(
+                "Unable to log in with the provided credentials.", code="invalid_credentials"
+            )
+        token, expires_at = token_issue(user=user)
+        return Response(TokenSerializer({"token": token, "expires_at": expires_at}).data)
+
+    @extend_schema(tags=["auth"], operation_id="auth_token_destroy", responses={204: None})
+    def delete(self, request: Request) -> Response:
+        if request.auth is None:
+            raise exceptions.NotAuthenticated()
+        token_revoke(token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    """Who am I: the caller's username and role."""
+
+    permission_classes = [ViewerAction]
+
+    @extend_schema(tags=["auth"], operation_id="auth_me", responses={200: MeSerializer})
+    def get(self, request: Request) -> Response:
+        user = request.user
+        data = {
+            "id": user.pk,
+            "username": user.get_username(),
+            "full_name": user.get_full_name(),  # type: ignore[union-attr]
+            "role": role_of(user).label,
+        }
+        return Response(MeSerializer(data).data)

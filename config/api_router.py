@@ -1,0 +1,38 @@
+"""Every API route under /api/v1/. A trailing slash is optional everywhere."""
+
+from typing import Any
+
+from django.urls import re_path
+from rest_framework.routers import DefaultRouter
+
+from accounts.api.views import MeView, TokenView
+from patients.api.views import PatientViewSet
+
+
+class OptionalSlashRouter(DefaultRouter):
+    """Routes match with or without the trailing slash, so there are no redirects."""
+
+    uuid_regex = "[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trailing_slash = "/?"
+        self.include_root_view = False
+
+    def get_lookup_regex(self, viewset: Any, lookup_prefix: str = "") -> str:
+        # Ids are UUIDs: anything else is an unknown URL (404), never a 400 or 500 from a
+        # failed UUID conversion. Viewsets keyed otherwise set ``lookup_value_regex``.
+        if not getattr(viewset, "lookup_value_regex", None):
+            viewset.lookup_value_regex = self.uuid_regex
+        return super().get_lookup_regex(viewset, lookup_prefix)
+
+
+router = OptionalSlashRouter()
+router.register("patients", PatientViewSet, basename="patient")
+
+app_name = "api"
+urlpatterns = [
+    re_path(r"^auth/token/?$", TokenView.as_view(), name="auth-token"),
+    re_path(r"^auth/me/?$", MeView.as_view(), name="auth-me"),
+    *router.urls,
+]

@@ -1,0 +1,16 @@
+"""The Celery application.
+
+With a broker (``CELERY_BROKER_URL`` or ``REDIS_URL``) tasks go to Redis and a worker
+runs them; without one, settings set ``CELERY_TASK_ALWAYS_EAGER`` and tasks run
+in-process, which is the embedded default.
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+app = Celery("clinic")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,16 @@
+"""Settings for the test suite (pytest). SQLite unless DATABASE_URL says otherwise."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+ENVIRONMENT = "test"
+DEBUG = False
+SECRET_KEY = "test-only-secret-key-not-for-production"  # noqa: S105
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
+CHAOS_ENABLED = True
+CHAOS_LATENCY_SECONDS = 0.0
+MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default="/tmp/clinic-test-media")  # noqa: S108
+STORAGES = {  # noqa: F405
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,79 @@
+"""Fixtures shared by every app's tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from rest_framework.test import APIClient
+
+from accounts.services import token_issue, user_upsert
+from core.permissions import Role
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip PostgreSQL-only tests on other databases, and Redis tests without Redis."""
+    import os
+
+    from django.conf import settings
+
+    vendor = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    for item in items:
+        if "postgres" in item.keywords and vendor != "postgresql":
+            item.add_marker(
+                pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL=postgres://...)")
+            )
+        if "redis" in item.keywords and not os.environ.get("REDIS_URL"):
+            item.add_marker(pytest.mark.skip(reason="needs Redis (set REDIS_URL=redis://...)"))
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., User]:
+    def make(role: Role = Role.PROVIDER, username: str | None = None, **kwargs: Any) -> User:
+        name = username or f"{role.name.lower()}-user"
+        return user_upsert(username=name, role=role, password=kwargs.pop("password", "pw-for-tests-1"), **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def client_for(make_user: Callable[..., User]) -> Callable[[Role], APIClient]:
+    """An API client holding a real bearer token for a user in ``role``."""
+
+    def make(role: Role) -> APIClient:
+        user = make_user(role)
+        token, _ = token_issue(user=user)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        client.user = user  # type: ignore[attr-defined]
+        return client
+
+    return make
+
+
+@pytest.fixture
+def viewer_client(client_for: Callable[[Role], APIClient]) -> APIClient:
+    return client_for(Role.VIEWER)
+
+
+@pytest.fixture
+def provider_client(client_for: Callable[[Role], APIClient]) -> APIClient:
+    return client_for(Role.PROVIDER)
+
+
+@pytest.fixture
+def admin_client_api(client_for: Callable[[Role], APIClient]) -> APIClient:
+    return client_for(Role.ADMIN)
+
+
+@pytest.fixture
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"

@@ -1,0 +1,234 @@
+"""One error shape for the whole API.
+
+Every error from ``/api/`` is JSON::
+
+    {"code": "validation_error", "detail": "Invalid input.",
+     "errors": [{"field": "email", "code": "invalid", "detail": "Enter a valid email address."}],
+     "request_id": "4f2c..."}
+
+``code`` is stable and machine-readable; ``detail`` is for humans; ``errors`` lists
+per-field problems (empty for non-validation errors). Conflicts may add context members
+(for example ``conflicting_appointment_id``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError, RestrictedError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from core.request_context import current_request_id
+
+logger = logging.getLogger("clinic.errors")
+
+
+class ApiError(exceptions.APIException):
+    """An API error with a stable code and optional context members."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "bad_request"
+    default_detail = "Bad request."
+
+    def __init__(
+        self, detail: str | None = None, *, code: str | None = None, **context: Any
+    ) -> None:
+        super().__init__(detail=detail or self.default_detail, code=code or self.default_code)
+        self.error_code = code or self.default_code
+        self.context = context
+
+
+class Conflict(ApiError):
+    """409: the request conflicts with the current state of a resource."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = "The request conflicts with the current state of the resource."
+
+
+class PayloadTooLarge(ApiError):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+    default_detail = "The request body is too large."
+
+
+class UnsupportedMediaType(ApiError):
+    status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
+    default_code = "unsupported_media_type"
+    default_detail = "Unsupported media type."
+
+
+class ServiceUnavailable(ApiError):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "service_unavailable"
+    default_detail = "A service this request depends on is unavailable. Try again later."
+
+
+def error_body(
+    code: str,
+    detail: str,
+    errors: Sequence[Mapping[str, str]] = (),
+    **context: Any,
+) -> dict[str, Any]:
+    """Build the error document (the single place that knows its shape)."""
+    body: dict[str, Any] = {
+        "code": code,
+        "detail": detail,
+        "errors": list(errors),
+        "request_id": current_request_id(),
+    }
+    body.update(context)
+    return body
+
+
+def flatten_validation_errors(detail: Any, prefix: str = "") -> list[dict[str, str]]:
+    """Turn DRF's nested ``{field: [ErrorDetail]}`` into ``[{field, code, detail}]``."""
+    items: list[dict[str, str]] = []
+    if isinstance(detail, Mapping):
+        for key, value in detail.items():
+            name = str(key)
+            field = f"{prefix}.{name}" if prefix else name
+            items.extend(flatten_validation_errors(value, field))
+    elif isinstance(detail, list):
+        if detail and all(isinstance(d, (Mapping, list)) for d in detail):
+            for index, value in enumerate(detail):
+                items.extend(flatten_validation_errors(value, f"{prefix}.{index}" if prefix else str(index)))
+        else:
+            for value in detail:
+                items.extend(flatten_validation_errors(value, prefix))
+    else:
+        items.append(
+            {
+                "field": prefix or "non_field_errors",
+                "code": str(getattr(detail, "code", None) or "invalid"),
+                "detail": str(detail),
+            }
+        )
+    return items
+
+
+def from_django_validation_error(exc: DjangoValidationError) -> exceptions.ValidationError:
+    """Report a model's ``full_clean()`` errors as a DRF 400, field by field."""
+    if hasattr(exc, "error_dict"):
+        detail: dict[str, list[exceptions.ErrorDetail]] = {}
+        for field, errors in exc.error_dict.items():
+            name = "non_field_errors" if field == NON_FIELD_ERRORS else field
+            detail[name] = [
+                exceptions.ErrorDetail(message, code=error.code or "invalid")
+                for error in errors
+                for message in error.messages
+            ]
+        return exceptions.ValidationError(detail)
+    return exceptions.ValidationError(
+        {
+            "non_field_errors": [
+                exceptions.ErrorDetail(m, code=exc.code or "invalid") for m in exc.messages
+            ]
+        }
+    )
+
+
+def _code_of(exc: exceptions.APIException) -> str:
+    codes = exc.get_codes()
+    if isinstance(codes, str):
+        return codes
+    return exc.default_code if isinstance(exc.default_code, str) else "error"
+
+
+def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
+    """DRF exception handler producing the error document for every status."""
+    if isinstance(exc, DjangoValidationError):
+        exc = from_django_validation_error(exc)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    elif isinstance(exc, SuspiciousOperation):
+        exc = exceptions.ParseError("The request is malformed.")
+    elif isinstance(exc, (ProtectedError, RestrictedError)):
+        exc = Conflict(
+            "The record is referenced by other records and cannot be deleted.", code="in_use"
+        )
+
+    if not isinstance(exc, exceptions.APIException):
+        logger.exception("Unhandled error while serving an API request")
+        set_rollback()
+        return Response(
+            error_body(
+                "server_error",
+                "An unexpected error occurred. Quote the request id when reporting it.",
+            ),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+
+    headers: dict[str, str] = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
+
+    if isinstance(exc, exceptions.ValidationError):
+        body = error_body(
+            "validation_error", "Invalid input.", flatten_validation_errors(exc.detail)
+        )
+    elif isinstance(exc, ApiError):
+        body = error_body(exc.error_code, str(exc.detail), **exc.context)
+    else:
+        body = error_body(_code_of(exc), str(exc.detail))
+    set_rollback()
+    return Response(body, status=exc.status_code, headers=headers)
+
+
+def json_error_response(status_code: int, code: str, detail: str) -> JsonResponse:
+    """An error document outside DRF (middleware, Django's error handlers)."""
+    return JsonResponse(error_body(code, detail), status=status_code)
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """JSON for API paths; Django's page for the admin and the rest."""
+    if _is_api(request):
+        return json_error_response(404, "not_found", "Not found.")
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return json_error_response(
+            500,
+            "server_error",
+            "An unexpected error occurred. Quote the request id when reporting it.",
+        )
+    return defaults.server_error(request)
+
+
+def handler400(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        if isinstance(exception, RequestDataTooBig):
+            return json_error_response(413, "request_too_large", "The request body is too large.")
+        return json_error_response(400, "bad_request", "Bad request.")
+    return defaults.bad_request(request, exception)
+
+
+def handler403(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return json_error_response(403, "permission_denied", "You do not have permission.")
+    return defaults.permission_denied(request, exception)

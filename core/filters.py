@@ -1,0 +1,60 @@
+"""Ordering that rejects unknown fields and always ends with a unique tie-breaker."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import QuerySet
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """``?ordering=a,-b``; unknown fields are a 400, and ``id`` is always appended so
+    that pages never repeat or skip rows when the ordered values tie."""
+
+    tie_breaker = "id"
+
+    def get_ordering(self, request: Request, queryset: QuerySet[Any], view: APIView) -> list[str]:
+        params = request.query_params.get(self.ordering_param)
+        if params is None:
+            if queryset.query.order_by:
+                # An explicit order from a filter (search ranking) wins over the default;
+                # such orders carry their own tie-breaker.
+                return []
+            ordering = list(self.get_default_ordering(view) or [])
+        else:
+            fields = [p.strip() for p in params.split(",") if p.strip()]
+            allowed = {item[0] for item in self.get_valid_fields(queryset, view, {"request": request})}
+            unknown = [f for f in fields if f.lstrip("-") not in allowed]
+            if unknown or not fields:
+                raise ValidationError(
+                    {
+                        self.ordering_param: [
+                            f"Unknown ordering field(s): {', '.join(unknown) or '(empty)'}. "
+                            f"Allowed: {', '.join(sorted(allowed))}."
+                        ]
+                    },
+                    code="invalid",
+                )
+            ordering = fields
+        names = {f.lstrip("-") for f in ordering}
+        if self.tie_breaker not in names and "pk" not in names:
+            ordering.append(self.tie_breaker)
+        return ordering
+
+    def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
+        params = super().get_schema_operation_parameters(view)
+        fields = getattr(view, "ordering_fields", None)
+        if isinstance(fields, (list, tuple)):
+            for param in params:
+                param["description"] = (
+                    "Comma-separated fields, `-` for descending. Allowed: "
+                    + ", ".join(f"`{f}`" for f in fields)
+                    + ". `id` is always the final tie-breaker."
+                )
+        return params

@@ -1,0 +1,118 @@
+"""Request id + access log, and the chaos-testing header."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from core.errors import json_error_response
+from core.request_context import request_id_var
+
+access_logger = logging.getLogger("clinic.access")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def _incoming_request_id(request: HttpRequest) -> str:
+    raw = request.headers.get(REQUEST_ID_HEADER, "")
+    if _VALID_REQUEST_ID.fullmatch(raw):
+        return raw
+    return uuid.uuid4().hex
+
+
+def _route_label(pattern: str) -> str:
+    """``^patients/(?P<pk>[...])/?$`` -> ``/patients/<pk>/``: readable, no identifiers."""
+    label = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"<\1>", pattern)
+    label = label.replace("^", "").replace("/?$", "/").replace("$", "").replace("/?", "/")
+    return "/" + label.lstrip("/")
+
+
+class RequestIdMiddleware:
+    """Tags each request with an id and writes one access-log line for it.
+
+    The line carries the request id, method, the *route pattern* (for example
+    ``api/v1/patients/<uuid:pk>/``, never the raw path), status, duration and user id.
+    Query strings and bodies are never logged: they can carry patient data.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request_id = _incoming_request_id(request)
+        token = request_id_var.set(request_id)
+        request.request_id = request_id  # type: ignore[attr-defined]
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            response[REQUEST_ID_HEADER] = request_id
+            duration_ms = round((time.perf_counter() - started) * 1000, 2)
+            match = getattr(request, "resolver_match", None)
+            route = _route_label(match.route) if match and match.route else "<unmatched>"
+            user = getattr(request, "user", None)
+            user_id = user.pk if user is not None and user.is_authenticated else None
+            # DRF authenticates inside the view; its user is on the response's renderer
+            # context when the view ran.
+            drf_request = getattr(response, "renderer_context", {}) or {}
+            drf_user = getattr(drf_request.get("request"), "user", None)
+            if user_id is None and drf_user is not None and drf_user.is_authenticated:
+                user_id = drf_user.pk
+            access_logger.info(
+                "%s %s %s %.1fms",
+                request.method,
+                route,
+                response.status_code,
+                duration_ms,
+                extra={
+                    "request_id": request_id,
+                    "method": request.method,
+                    "route": route,
+                    "status": response.status_code,
+                    "duration_ms": duration_ms,
+                    "user_id": user_id,
+                },
+            )
+            return response
+        finally:
+            request_id_var.reset(token)
+
+
+SIMULATION_HEADER = "X-Simulation-Mode"
+
+
+class ChaosMiddleware:
+    """Fault injection for client developers, on ``/api/`` routes only.
+
+    ``X-Simulation-Mode: error`` answers 503 in the error shape; ``latency`` waits
+    ``CHAOS_LATENCY_SECONDS`` and then serves the request normally; any other value is a
+    400. Inactive (header ignored) unless ``CHAOS_ENABLED`` is true: true by default in
+    local, always false in production.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        mode = request.headers.get(SIMULATION_HEADER)
+        if mode is None or not settings.CHAOS_ENABLED or not request.path.startswith("/api/"):
+            return self.get_response(request)
+        mode = mode.strip().lower()
+        if mode == "error":
+            return json_error_response(
+                503, "simulated_error", "Simulated failure requested by X-Simulation-Mode."
+            )
+        if mode == "latency":
+            time.sleep(settings.CHAOS_LATENCY_SECONDS)
+            return self.get_response(request)
+        return json_error_response(
+            400,
+            "invalid_simulation_mode",
+            "X-Simulation-Mode must be 'error' or 'latency'.",
+        )

@@ -1,0 +1,160 @@
+"""Patients: demographics and the medical record number."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+MAX_AGE_YEARS = 130
+MAX_SEARCH_WORDS = 8
+
+
+class Gender(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Unknown"
+
+
+def normalise_phone(raw: str) -> str:
+    """Parse ``raw`` (E.164, or national in ``PHONE_DEFAULT_REGION``) into E.164."""
+    try:
+        number = phonenumbers.parse(raw, settings.PHONE_DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        raise ValidationError("Enter a valid phone number.", code="invalid_phone") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError("Enter a valid phone number.", code="invalid_phone")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class PatientQuerySet(models.QuerySet["Patient"]):
+    def search(self, text: str) -> PatientQuerySet:
+        """Fuzzy search over names, MRN and email, best match first.
+
+        PostgreSQL: every query word must be word-similar (``%>``, pg_trgm, threshold 0.3)
+        to the patient's search document, so typos and word order are tolerated and the
+        GIN trigram index serves the filter; results are ranked by summed similarity.
+        SQLite has no trigram support: every word must appear as a substring, which finds
+        "smith john" but not "Jonh Smiht".
+        """
+        words = [w for w in text.lower().split() if w][:MAX_SEARCH_WORDS]
+        if not words:
+            return self
+        qs = self
+        if connection.vendor == "postgresql":
+            from django.contrib.postgres.search import TrigramWordSimilarity
+
+            rank: Any = None
+            for word in words:
+                qs = qs.filter(search_document__trigram_word_similar=word)
+                term = TrigramWordSimilarity(word, "search_document")
+                rank = term if rank is None else rank + term
+            return qs.annotate(search_rank=rank).order_by(F("search_rank").desc(), "id")
+        for word in words:
+            qs = qs.filter(search_document__contains=word)
+        return qs.order_by("last_name", "first_name", "id")
+
+
+class Patient(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    mrn = models.CharField(
+        "MRN", max_length=16, unique=True, editable=False, help_text="Assigned by the server."
+    )
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    gender = models.CharField(max_length=10, choices=Gender.choices, default=Gender.UNKNOWN)
+    email = models.EmailField(null=True, blank=True, help_text="Unique when given; stored lower-case.")
+    phone = models.CharField(max_length=16, null=True, blank=True, help_text="E.164, e.g. +14155552671.")
+    # Lower-cased "first last mrn email": what fuzzy search matches (trigram index on PG).
+    search_document = models.TextField(editable=False, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PatientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=Q(email__isnull=False),
+                name="patients_email_unique_ci",
+                violation_error_message="A patient with this email already exists.",
+            ),
+            models.CheckConstraint(
+                condition=Q(gender__in=[g.value for g in Gender]), name="patients_gender_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["last_name", "first_name"], name="patients_name_idx"),
+            models.Index(fields=["date_of_birth"], name="patients_dob_idx"),
+            models.Index(fields=["created_at"], name="patients_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mrn} {self.last_name}, {self.first_name}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def age_on(self, day: date) -> int:
+        born = self.date_of_birth
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+    def clean(self) -> None:
+        """Normalise and check the demographics (reported field by field)."""
+        errors: dict[str, list[str]] = {}
+        self.first_name = (self.first_name or "").strip()
+        self.last_name = (self.last_name or "").strip()
+        for name in ("first_name", "last_name"):
+            if not getattr(self, name):
+                errors.setdefault(name, []).append("This field may not be blank.")
+        if self.email is not None:
+            self.email = self.email.strip().lower() or None
+        if self.phone is not None:
+            raw = self.phone.strip()
+            if raw:
+                try:
+                    self.phone = normalise_phone(raw)
+                except ValidationError as exc:
+                    errors.setdefault("phone", []).extend(exc.messages)
+            else:
+                self.phone = None
+        if self.date_of_birth:
+            today = timezone.localdate()
+            if self.date_of_birth > today:
+                errors.setdefault("date_of_birth", []).append("Date of birth cannot be in the future.")
+            elif self.date_of_birth < today - timedelta(days=int(MAX_AGE_YEARS * 365.25)):
+                errors.setdefault("date_of_birth", []).append(
+                    f"Date of birth cannot be more than {MAX_AGE_YEARS} years ago."
+                )
+        if errors:
+            raise ValidationError(errors)
+        self.search_document = " ".join(
+            part for part in (self.first_name, self.last_name, self.mrn, self.email or "") if part
+        ).lower()
+
+
+class MrnSequence(models.Model):
+    """A single-row counter for MRNs, locked with SELECT ... FOR UPDATE while assigning."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_value = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "MRN sequence"
+
+    def __str__(self) -> str:
+        return f"MRN sequence at {self.last_value}"
+

@@ -1,0 +1,113 @@
+"""Every write to a patient goes through here (API, admin, fixtures, importers)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+
+from core.errors import Conflict
+from patients.dependents import blocking_dependents, describe
+from patients.models import Gender, MrnSequence, Patient
+
+EDITABLE_FIELDS = ("first_name", "last_name", "date_of_birth", "gender", "email", "phone")
+
+
+def _next_mrn() -> str:
+    """Take the next MRN. Call inside the creating transaction: the row lock serialises
+    concurrent creations so two patients can never get the same number."""
+    sequence, _ = MrnSequence.objects.select_for_update().get_or_create(pk=1)
+    sequence.last_value += 1
+    sequence.save(update_fields=["last_value"])
+    return f"MRN-{sequence.last_value:06d}"
+
+
+def _ensure_email_free(patient: Patient) -> None:
+    if patient.email and (
+        Patient.objects.filter(email__iexact=patient.email).exclude(pk=patient.pk).exists()
+    ):
+        raise Conflict("A patient with this email already exists.", code="duplicate_email")
+
+
+def _save(patient: Patient) -> Patient:
+    patient.full_clean(validate_constraints=False)
+    _ensure_email_free(patient)
+    try:
+        with transaction.atomic():
+            patient.save()
+    except IntegrityError as exc:
+        # The unique index is the real guard when two requests race past the check.
+        if "email" in str(exc).lower():
+            raise Conflict("A patient with this email already exists.", code="duplicate_email") from exc
+        raise
+    return patient
+
+
+@transaction.atomic
+def patient_create(
+    *,
+    first_name: str,
+    last_name: str,
+    date_of_birth: date,
+    gender: str = Gender.UNKNOWN,
+    email: str | None = None,
+    phone: str | None = None,
+) -> Patient:
+    """Register a patient and assign the next MRN. Names and birthdays may repeat."""
+    patient = Patient(
+        first_name=first_name,
+        last_name=last_name,
+        date_of_birth=date_of_birth,
+        gender=gender,
+        email=email,
+        phone=phone,
+    )
+    patient.mrn = _next_mrn()
+    return _save(patient)
+
+
+@transaction.atomic
+def patient_update(*, patient: Patient, **changes: Any) -> Patient:
+    """Change demographics; the MRN never changes."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
+    for name, value in changes.items():
+        setattr(patient, name, value)
+    return _save(patient)
+
+
+@transaction.atomic
+def patient_delete(*, patient: Patient) -> None:
+    """Delete a patient who has no clinical records; otherwise 409 naming them."""
+    found = blocking_dependents(patient)
+    if found:
+        raise Conflict(
+            f"The patient cannot be deleted while they have {describe(found)}.",
+            code="patient_has_records",
+            dependents={key: n for key, n in found},
+        )
+    try:
+        patient.delete()
+    except ProtectedError as exc:
+        raise Conflict(
+            "The patient cannot be deleted while other records refer to them.",
+            code="patient_has_records",
+        ) from exc
+
+
+@transaction.atomic
+def mrn_sequence_sync() -> int:
+    """Move the MRN counter past every stored MRN (after loading fixtures)."""
+    sequence, _ = MrnSequence.objects.select_for_update().get_or_create(pk=1)
+    highest = 0
+    for mrn in Patient.objects.values_list("mrn", flat=True):
+        digits = mrn.rsplit("-", 1)[-1]
+        if digits.isdigit():
+            highest = max(highest, int(digits))
+    if highest > sequence.last_value:
+        sequence.last_value = highest
+        sequence.save(update_fields=["last_value"])
+    return sequence.last_value
