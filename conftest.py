@@ -39,7 +39,9 @@ def api_client() -> APIClient:
 def make_user(db: None) -> Callable[..., User]:
     def make(role: Role = Role.PROVIDER, username: str | None = None, **kwargs: Any) -> User:
         name = username or f"{role.name.lower()}-user"
-        return user_upsert(username=name, role=role, password=kwargs.pop("password", "pw-for-tests-1"), **kwargs)
+        return user_upsert(
+            username=name, role=role, password=kwargs.pop("password", "pw-for-tests-1"), **kwargs
+        )
 
     return make
 

@@ -39,7 +39,7 @@ logger = logging.getLogger("clinic.errors")
 class ApiError(exceptions.APIException):
     """An API error with a stable code and optional context members."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
     default_code = "bad_request"
     default_detail = "Bad request."
 
@@ -105,7 +105,9 @@ def flatten_validation_errors(detail: Any, prefix: str = "") -> list[dict[str, s
     elif isinstance(detail, list):
         if detail and all(isinstance(d, (Mapping, list)) for d in detail):
             for index, value in enumerate(detail):
-                items.extend(flatten_validation_errors(value, f"{prefix}.{index}" if prefix else str(index)))
+                items.extend(
+                    flatten_validation_errors(value, f"{prefix}.{index}" if prefix else str(index))
+                )
         else:
             for value in detail:
                 items.extend(flatten_validation_errors(value, prefix))

@@ -29,7 +29,9 @@ class StrictOrderingFilter(OrderingFilter):
             ordering = list(self.get_default_ordering(view) or [])
         else:
             fields = [p.strip() for p in params.split(",") if p.strip()]
-            allowed = {item[0] for item in self.get_valid_fields(queryset, view, {"request": request})}
+            allowed = {
+                item[0] for item in self.get_valid_fields(queryset, view, {"request": request})
+            }
             unknown = [f for f in fields if f.lstrip("-") not in allowed]
             if unknown or not fields:
                 raise ValidationError(

@@ -30,7 +30,9 @@ def check_database() -> str | None:
 
 def check_redis() -> str | None:
     """None when Redis (cache and/or broker) answers PING or is not configured."""
-    urls = {u for u in (settings.REDIS_URL, settings.CELERY_BROKER_URL) if u and u.startswith("redis")}
+    urls = {
+        u for u in (settings.REDIS_URL, settings.CELERY_BROKER_URL) if u and u.startswith("redis")
+    }
     for url in urls:
         try:
             client = redis.Redis.from_url(
@@ -71,7 +73,9 @@ class ReadinessView(APIView):
     authentication_classes: list[Any] = []
     permission_classes = [PublicEndpoint]
 
-    @extend_schema(tags=["health"], responses={200: _Ready, 503: _Ready}, operation_id="health_ready")
+    @extend_schema(
+        tags=["health"], responses={200: _Ready, 503: _Ready}, operation_id="health_ready"
+    )
     def get(self, request: Request) -> Response:
         checks: dict[str, str] = {}
         db_error = check_database()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.core.paginator import InvalidPage
@@ -44,15 +45,19 @@ class PageNumberPagination(pagination.PageNumberPagination):
         return size
 
     def paginate_queryset(
-        self, queryset: QuerySet[Any], request: Request, view: APIView | None = None
+        self, queryset: QuerySet[Any] | Sequence[Any], request: Request, view: APIView | None = None
     ) -> list[Any] | None:
         raw = request.query_params.get(self.page_query_param, "1")
         try:
             number = int(raw)
         except ValueError:
-            raise ValidationError({"page": ["A whole number is required."]}, code="invalid") from None
+            raise ValidationError(
+                {"page": ["A whole number is required."]}, code="invalid"
+            ) from None
         if not 1 <= number <= MAX_PAGE_NUMBER:
-            raise ValidationError({"page": [f"Must be between 1 and {MAX_PAGE_NUMBER}."]}, code="invalid")
+            raise ValidationError(
+                {"page": [f"Must be between 1 and {MAX_PAGE_NUMBER}."]}, code="invalid"
+            )
         page_size = self.get_page_size(request)
         paginator = self.django_paginator_class(queryset, page_size)
         try:

@@ -40,7 +40,11 @@ class Role(enum.IntEnum):
         return cls[label.upper()]
 
 
-ROLE_GROUPS: dict[Role, str] = {Role.VIEWER: "Viewer", Role.PROVIDER: "Provider", Role.ADMIN: "Admin"}
+ROLE_GROUPS: dict[Role, str] = {
+    Role.VIEWER: "Viewer",
+    Role.PROVIDER: "Provider",
+    Role.ADMIN: "Admin",
+}
 _GROUP_ROLES = {name: role for role, name in ROLE_GROUPS.items()}
 
 

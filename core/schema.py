@@ -22,7 +22,9 @@ class ErrorSerializer(serializers.Serializer[Any]):
 
     code = serializers.CharField(help_text="Stable machine-readable error code.")
     detail = serializers.CharField(help_text="Human-readable explanation.")
-    errors = FieldErrorSerializer(many=True, help_text="Per-field problems (validation only).")
+    errors = FieldErrorSerializer(  # type: ignore[assignment]
+        many=True, help_text="Per-field problems (validation only)."
+    )
     request_id = serializers.CharField(allow_null=True, help_text="Quote it when reporting.")
 
     class Meta:
@@ -82,6 +84,7 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
         scheme: dict[str, Any] = build_bearer_security_scheme_object(
-            header_name="Authorization", token_prefix="Bearer"
+            header_name="Authorization",
+            token_prefix="Bearer",  # noqa: S106 (a scheme name, not a secret)
         )
         return scheme

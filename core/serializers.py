@@ -19,13 +19,15 @@ class StrictFieldsMixin:
             unknown = sorted(str(k) for k in data if k not in writable)
             if unknown:
                 raise serializers.ValidationError(
-                    {name: [serializers.ErrorDetail("Unknown field.", code="unknown_field")] for name in unknown}
+                    {
+                        name: [serializers.ErrorDetail("Unknown field.", code="unknown_field")]
+                        for name in unknown
+                    }
                 )
         return super().to_internal_value(data)  # type: ignore[misc]
 
 
-def reject_nul(value: str) -> str:
+def reject_nul(value: str) -> None:
     """NUL bytes cannot be stored by PostgreSQL and never belong in clinical text."""
     if "\x00" in value:
         raise serializers.ValidationError("NUL characters are not allowed.", code="invalid")
-    return value

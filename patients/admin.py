@@ -12,7 +12,15 @@ from patients.services import EDITABLE_FIELDS, patient_create, patient_delete, p
 
 @admin.register(Patient)
 class PatientAdmin(admin.ModelAdmin[Patient]):
-    list_display = ["mrn", "last_name", "first_name", "date_of_birth", "gender", "email", "created_at"]
+    list_display = [
+        "mrn",
+        "last_name",
+        "first_name",
+        "date_of_birth",
+        "gender",
+        "email",
+        "created_at",
+    ]
     list_filter = ["gender"]
     search_fields = ["mrn", "last_name", "first_name", "email"]
     readonly_fields = ["id", "mrn", "created_at", "updated_at"]
@@ -20,13 +28,15 @@ class PatientAdmin(admin.ModelAdmin[Patient]):
     ordering = ["last_name", "first_name"]
     list_per_page = 50
 
-    def save_model(self, request: HttpRequest, obj: Patient, form: ModelForm[Any], change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Patient, form: ModelForm[Any], change: bool
+    ) -> None:
         # One write path: the same services as the API.
         data = {name: form.cleaned_data.get(name) for name in EDITABLE_FIELDS}
         if change:
             patient_update(patient=Patient.objects.get(pk=obj.pk), **data)
         else:
-            created = patient_create(**data)
+            created = patient_create(**data)  # type: ignore[arg-type]
             obj.pk, obj.mrn = created.pk, created.mrn
 
     def delete_model(self, request: HttpRequest, obj: Patient) -> None:

@@ -73,8 +73,13 @@ class Patient(models.Model):
     last_name = models.CharField(max_length=100)
     date_of_birth = models.DateField()
     gender = models.CharField(max_length=10, choices=Gender.choices, default=Gender.UNKNOWN)
-    email = models.EmailField(null=True, blank=True, help_text="Unique when given; stored lower-case.")
-    phone = models.CharField(max_length=16, null=True, blank=True, help_text="E.164, e.g. +14155552671.")
+    # NULL, not "", means "no email": the unique index then ignores patients without one.
+    email = models.EmailField(  # noqa: DJ001
+        null=True, blank=True, help_text="Unique when given; stored lower-case."
+    )
+    phone = models.CharField(  # noqa: DJ001 (null = unknown, returned as null by the API)
+        max_length=16, null=True, blank=True, help_text="E.164, e.g. +14155552671."
+    )
     # Lower-cased "first last mrn email": what fuzzy search matches (trigram index on PG).
     search_document = models.TextField(editable=False, default="")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -134,7 +139,9 @@ class Patient(models.Model):
         if self.date_of_birth:
             today = timezone.localdate()
             if self.date_of_birth > today:
-                errors.setdefault("date_of_birth", []).append("Date of birth cannot be in the future.")
+                errors.setdefault("date_of_birth", []).append(
+                    "Date of birth cannot be in the future."
+                )
             elif self.date_of_birth < today - timedelta(days=int(MAX_AGE_YEARS * 365.25)):
                 errors.setdefault("date_of_birth", []).append(
                     f"Date of birth cannot be more than {MAX_AGE_YEARS} years ago."
@@ -157,4 +164,3 @@ class MrnSequence(models.Model):
 
     def __str__(self) -> str:
         return f"MRN sequence at {self.last_value}"
-

@@ -40,7 +40,9 @@ def _save(patient: Patient) -> Patient:
     except IntegrityError as exc:
         # The unique index is the real guard when two requests race past the check.
         if "email" in str(exc).lower():
-            raise Conflict("A patient with this email already exists.", code="duplicate_email") from exc
+            raise Conflict(
+                "A patient with this email already exists.", code="duplicate_email"
+            ) from exc
         raise
     return patient
 
@@ -87,7 +89,7 @@ def patient_delete(*, patient: Patient) -> None:
         raise Conflict(
             f"The patient cannot be deleted while they have {describe(found)}.",
             code="patient_has_records",
-            dependents={key: n for key, n in found},
+            dependents=dict(found),
         )
     try:
         patient.delete()

@@ -14,7 +14,6 @@ from accounts.api.serializers import MeSerializer, TokenRequestSerializer, Token
 from accounts.services import token_issue, token_revoke
 from core.authentication import BearerTokenAuthentication
 from core.permissions import PublicEndpoint, Role, ViewerAction, role_of
-from core.schema import error_response
 
 
 class TokenView(APIView):
@@ -42,7 +41,8 @@ class TokenView(APIView):
         responses={200: TokenSerializer},
         examples=[
             OpenApiExample(
-                "Demo provider", value={"username": "provider", "password": "provider-demo-pass"},
+                "Demo provider",
+                value={"username": "provider", "password": "provider-demo-pass"},
                 request_only=True,
             ),
             OpenApiExample(

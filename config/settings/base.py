@@ -164,6 +164,8 @@ USE_TZ = True
 # The clinic's own calendar: "a day" in filters and scheduling means a day here.
 CLINIC_TIME_ZONE = env("CLINIC_TIME_ZONE", default="UTC")
 
+FIXTURE_DIRS = [BASE_DIR / "fixtures"]
+
 # --- Static and media ------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = env("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))

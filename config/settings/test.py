@@ -10,7 +10,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; te
 CHAOS_ENABLED = True
 CHAOS_LATENCY_SECONDS = 0.0
 MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default="/tmp/clinic-test-media")  # noqa: S108
-STORAGES = {  # noqa: F405
+STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }

@@ -42,7 +42,9 @@ PATIENT_EXAMPLE = {
 class PatientSerializer(StrictFieldsMixin, serializers.ModelSerializer[Patient]):
     """A patient. ``mrn`` is assigned by the server; ``phone`` is returned in E.164."""
 
-    email = serializers.EmailField(required=False, allow_null=True, allow_blank=True, max_length=254)
+    email = serializers.EmailField(
+        required=False, allow_null=True, allow_blank=True, max_length=254
+    )
     phone = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=32)
 
     class Meta:

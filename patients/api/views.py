@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
+from rest_framework.serializers import BaseSerializer
 
 from core.permissions import ClinicalRecord
 from patients.api.serializers import PatientSerializer
@@ -32,12 +33,14 @@ class PatientViewSet(viewsets.ModelViewSet[Patient]):
         "destroy": {409: "`patient_has_records`: the patient has clinical records."},
     }
 
-    def perform_create(self, serializer: PatientSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Patient]) -> None:
         serializer.instance = patient_create(**serializer.validated_data)
 
-    def perform_update(self, serializer: PatientSerializer) -> None:
+    def perform_update(self, serializer: BaseSerializer[Patient]) -> None:
         assert serializer.instance is not None
-        serializer.instance = patient_update(patient=serializer.instance, **serializer.validated_data)
+        serializer.instance = patient_update(
+            patient=serializer.instance, **serializer.validated_data
+        )
 
     def perform_destroy(self, instance: Patient) -> None:
         patient_delete(patient=instance)
