@@ -79,3 +79,11 @@ def admin_client_api(client_for: Callable[[Role], APIClient]) -> APIClient:
 @pytest.fixture
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Throttle counters and cached values never leak from one test into another."""
+    from django.core.cache import cache
+
+    cache.clear()

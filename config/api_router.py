@@ -18,6 +18,7 @@ class OptionalSlashRouter(DefaultRouter):
         super().__init__()
         self.trailing_slash = "/?"
         self.include_root_view = False
+        self.include_format_suffixes = False
 
     def get_lookup_regex(self, viewset: Any, lookup_prefix: str = "") -> str:
         # Ids are UUIDs: anything else is an unknown URL (404), never a 400 or 500 from a

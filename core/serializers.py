@@ -15,15 +15,19 @@ class StrictFieldsMixin:
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
-            writable = {name for name, field in self.fields.items() if not field.read_only}
-            unknown = sorted(str(k) for k in data if k not in writable)
-            if unknown:
-                raise serializers.ValidationError(
-                    {
-                        name: [serializers.ErrorDetail("Unknown field.", code="unknown_field")]
-                        for name in unknown
-                    }
-                )
+            problems: dict[str, list[serializers.ErrorDetail]] = {}
+            for key in data:
+                field = self.fields.get(key)
+                if field is None:
+                    problems[str(key)] = [
+                        serializers.ErrorDetail("Unknown field.", code="unknown_field")
+                    ]
+                elif field.read_only:
+                    problems[str(key)] = [
+                        serializers.ErrorDetail("This field is read-only.", code="read_only")
+                    ]
+            if problems:
+                raise serializers.ValidationError(problems)
         return super().to_internal_value(data)  # type: ignore[misc]
 
 

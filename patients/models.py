@@ -119,12 +119,14 @@ class Patient(models.Model):
 
     def clean(self) -> None:
         """Normalise and check the demographics (reported field by field)."""
-        errors: dict[str, list[str]] = {}
+        errors: dict[str, list[ValidationError]] = {}
         self.first_name = (self.first_name or "").strip()
         self.last_name = (self.last_name or "").strip()
         for name in ("first_name", "last_name"):
             if not getattr(self, name):
-                errors.setdefault(name, []).append("This field may not be blank.")
+                errors.setdefault(name, []).append(
+                    ValidationError("This field may not be blank.", code="blank")
+                )
         if self.email is not None:
             self.email = self.email.strip().lower() or None
         if self.phone is not None:
@@ -133,18 +135,21 @@ class Patient(models.Model):
                 try:
                     self.phone = normalise_phone(raw)
                 except ValidationError as exc:
-                    errors.setdefault("phone", []).extend(exc.messages)
+                    errors.setdefault("phone", []).append(exc)
             else:
                 self.phone = None
         if self.date_of_birth:
             today = timezone.localdate()
             if self.date_of_birth > today:
                 errors.setdefault("date_of_birth", []).append(
-                    "Date of birth cannot be in the future."
+                    ValidationError("Date of birth cannot be in the future.", code="future")
                 )
             elif self.date_of_birth < today - timedelta(days=int(MAX_AGE_YEARS * 365.25)):
                 errors.setdefault("date_of_birth", []).append(
-                    f"Date of birth cannot be more than {MAX_AGE_YEARS} years ago."
+                    ValidationError(
+                        f"Date of birth cannot be more than {MAX_AGE_YEARS} years ago.",
+                        code="too_old",
+                    )
                 )
         if errors:
             raise ValidationError(errors)

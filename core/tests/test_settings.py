@@ -1,0 +1,110 @@
+"""Settings profiles: the embedded default and production's refusal to start half-configured."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PROD_ENV = {
+    "DJANGO_SECRET_KEY": "x" * 64,
+    "DJANGO_ALLOWED_HOSTS": "clinic.example.org",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/clinic",
+}
+
+
+def _run(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k not in PROD_ENV and k != "REDIS_URL"}
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("missing", sorted(PROD_ENV))
+def test_production_refuses_to_start_without_required_variable(missing: str) -> None:
+    env = {k: v for k, v in PROD_ENV.items() if k != missing}
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings.production"
+    result = _run("import django; django.setup()", env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert missing in result.stderr
+
+
+def test_production_settings_load_and_are_hardened() -> None:
+    env = {**PROD_ENV, "DJANGO_SETTINGS_MODULE": "config.settings.production"}
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.DEBUG, s.CHAOS_ENABLED, s.SESSION_COOKIE_SECURE, s.ALLOWED_HOSTS, "
+        "s.DATABASES['default']['ENGINE'])"
+    )
+    result = _run(code, env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "False",
+        "False",
+        "True",
+        "['clinic.example.org']",
+        "django.db.backends.postgresql",
+    ]
+
+
+def test_local_settings_default_to_the_embedded_stack() -> None:
+    env = {"DJANGO_SETTINGS_MODULE": "config.settings.local"}
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.DATABASES['default']['ENGINE'], s.CACHES['default']['BACKEND'], "
+        "s.CELERY_TASK_ALWAYS_EAGER, s.CHAOS_ENABLED, s.CLINIC_TIME_ZONE)"
+    )
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "django.core.cache.backends.locmem.LocMemCache",
+        "True",
+        "True",
+        "UTC",
+    ]
+
+
+def test_database_url_switches_to_postgres_with_native_pool() -> None:
+    env = {
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/clinic",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+    }
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "d = s.DATABASES['default']; print(d['ENGINE'], 'pool' in d['OPTIONS'], "
+        "s.CACHES['default']['BACKEND'], s.CELERY_TASK_ALWAYS_EAGER)"
+    )
+    result = _run(code, env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.postgresql",
+        "True",
+        "django.core.cache.backends.redis.RedisCache",
+        "False",
+    ]
