@@ -15,3 +15,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+# Tasks run in-process in tests even when REDIS_URL is set (CI's PostgreSQL + Redis run);
+# the tests that are about the queue start a real worker and switch this off themselves.
+CELERY_TASK_ALWAYS_EAGER = True
