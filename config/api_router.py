@@ -6,6 +6,8 @@ from django.urls import re_path
 from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import MeView, TokenView
+from appointments.api.views import AppointmentViewSet
+from doctors.api.views import DoctorViewSet
 from patients.api.views import PatientViewSet
 
 
@@ -30,6 +32,8 @@ class OptionalSlashRouter(DefaultRouter):
 
 router = OptionalSlashRouter()
 router.register("patients", PatientViewSet, basename="patient")
+router.register("doctors", DoctorViewSet, basename="doctor")
+router.register("appointments", AppointmentViewSet, basename="appointment")
 
 app_name = "api"
 urlpatterns = [

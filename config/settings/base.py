@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "patients",
+    "doctors",
+    "appointments",
 ]
 
 # Request bodies larger than this are refused with 413 before they are parsed.
@@ -165,6 +167,15 @@ USE_TZ = True
 CLINIC_TIME_ZONE = env("CLINIC_TIME_ZONE", default="UTC")
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
+
+# --- Scheduling ------------------------------------------------------------------------
+# Free start times (availability, conflict suggestions) lie on a grid of this many
+# minutes counted from each opening time.
+SCHEDULING_SLOT_MINUTES = env.int("SCHEDULING_SLOT_MINUTES", default=15)
+# When the clinic is open, in CLINIC_TIME_ZONE: "<days> <HH:MM-HH:MM>[,<HH:MM-HH:MM>...]"
+# rules separated by ";", days as a range or a comma list, e.g.
+# "mon-fri 08:00-12:00,13:00-18:00; sat 09:00-13:00" (see appointments.hours).
+CLINIC_OPENING_HOURS = env("CLINIC_OPENING_HOURS", default="mon-fri 08:00-18:00")
 
 # --- Static and media ------------------------------------------------------------------
 STATIC_URL = "static/"

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import factory
+from factory.django import DjangoModelFactory
+
+from appointments.models import Appointment
+from doctors.tests.factories import DoctorFactory
+from patients.models import Patient
+
+
+class PatientFactory(DjangoModelFactory[Patient]):
+    class Meta:
+        model = Patient
+
+    mrn = factory.Sequence(lambda n: f"MRN-T{n:05d}")
+    first_name = factory.Sequence(lambda n: f"Pat{n}")
+    last_name = "Tester"
+    date_of_birth = date(1980, 5, 17)
+
+
+class AppointmentFactory(DjangoModelFactory[Appointment]):
+    """Rows for test set-up, written directly (e.g. in the past). Tests of the rules
+    book through the services instead."""
+
+    class Meta:
+        model = Appointment
+
+    patient = factory.SubFactory(PatientFactory)
+    doctor = factory.SubFactory(DoctorFactory)
+    duration_minutes = 30
+    end_time = factory.LazyAttribute(lambda a: a.start_time + timedelta(minutes=a.duration_minutes))

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from core.errors import Conflict
+from doctors.models import Doctor
+from doctors.services import (
+    EDITABLE_FIELDS,
+    doctor_create,
+    doctor_delete,
+    doctor_toggle_status,
+    doctor_update,
+)
+
+
+class DoctorAdminForm(forms.ModelForm[Doctor]):
+    """Saves through the services while validating, so that a conflict (duplicate email)
+    is shown on the form exactly as the API words it."""
+
+    class Meta:
+        model = Doctor
+        fields = list(EDITABLE_FIELDS)
+
+    def _post_clean(self) -> None:
+        if self.errors:
+            return
+        data: dict[str, Any] = {name: self.cleaned_data.get(name) for name in EDITABLE_FIELDS}
+        try:
+            if self.instance._state.adding:
+                self.instance = doctor_create(**data)
+            else:
+                self.instance = doctor_update(
+                    doctor=Doctor.objects.get(pk=self.instance.pk), **data
+                )
+        except Conflict as exc:
+            self.add_error(
+                "email" if exc.error_code == "duplicate_email" else None, str(exc.detail)
+            )
+        except ValidationError as exc:
+            self.add_error(None, exc)
+
+
+@admin.register(Doctor)
+class DoctorAdmin(admin.ModelAdmin[Doctor]):
+    form = DoctorAdminForm
+    list_display = ["full_name", "specialty", "email", "phone", "is_active", "created_at"]
+    list_filter = ["is_active", "specialty"]
+    search_fields = ["full_name", "specialty", "email"]
+    readonly_fields = ["id", "is_active", "created_at", "updated_at"]
+    fields = ["id", *EDITABLE_FIELDS, "is_active", "created_at", "updated_at"]
+    autocomplete_fields = ["user"]
+    actions = ["toggle_status"]
+    list_per_page = 50
+
+    def save_model(self, request: HttpRequest, obj: Doctor, form: Any, change: bool) -> None:
+        # Already saved by DoctorAdminForm through the services.
+        pass
+
+    def delete_model(self, request: HttpRequest, obj: Doctor) -> None:
+        doctor_delete(doctor=obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Doctor | None = None) -> bool:
+        # A doctor with appointments is never deleted (deactivate instead); hide the button.
+        if obj is not None and obj.appointments.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        # Bulk deletion would bypass the appointments check; delete one at a time.
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.action(description="Activate / deactivate the selected doctors")
+    def toggle_status(self, request: HttpRequest, queryset: QuerySet[Doctor]) -> None:
+        for doctor in queryset:
+            change = doctor_toggle_status(doctor=doctor)
+            state = "active" if change.doctor.is_active else "inactive"
+            self.message_user(request, f"{change.doctor.full_name} is now {state}.")
+            if change.future_appointments:
+                listed = "; ".join(
+                    f"{a.start_time:%Y-%m-%d %H:%M} {a.patient.full_name}"
+                    for a in change.future_appointments
+                )
+                self.message_user(
+                    request,
+                    f"{len(change.future_appointments)} future appointment(s) of "
+                    f"{change.doctor.full_name} need another doctor: {listed}",
+                    level=messages.WARNING,
+                )

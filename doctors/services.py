@@ -1,0 +1,133 @@
+"""Every write to a doctor goes through here (API, admin, demo data)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+from django.utils import timezone
+
+from core.errors import Conflict
+from doctors.models import Doctor
+
+if TYPE_CHECKING:
+    from appointments.models import Appointment
+
+EDITABLE_FIELDS = ("full_name", "specialty", "email", "phone", "user")
+
+
+@dataclass(frozen=True)
+class DoctorStatusChange:
+    doctor: Doctor
+    # Scheduled appointments from now on that need another doctor (only on deactivation).
+    future_appointments: list[Appointment]
+
+
+def _ensure_unique(doctor: Doctor) -> None:
+    others = Doctor.objects.exclude(pk=doctor.pk)
+    if others.filter(email__iexact=doctor.email).exists():
+        raise Conflict("A doctor with this email already exists.", code="duplicate_email")
+    if doctor.user_id is not None and others.filter(user_id=doctor.user_id).exists():
+        raise Conflict(
+            "That user account is already linked to another doctor.", code="user_already_linked"
+        )
+
+
+def _save(doctor: Doctor) -> Doctor:
+    doctor.full_clean(validate_constraints=False, validate_unique=False)
+    _ensure_unique(doctor)
+    try:
+        with transaction.atomic():
+            doctor.save()
+    except IntegrityError as exc:
+        # The unique indexes are the real guard when two requests race past the checks.
+        if "email" in str(exc).lower():
+            raise Conflict(
+                "A doctor with this email already exists.", code="duplicate_email"
+            ) from exc
+        if "user" in str(exc).lower():
+            raise Conflict(
+                "That user account is already linked to another doctor.", code="user_already_linked"
+            ) from exc
+        raise
+    return doctor
+
+
+@transaction.atomic
+def doctor_create(
+    *,
+    full_name: str,
+    specialty: str,
+    email: str,
+    phone: str | None = None,
+    user: User | None = None,
+    is_active: bool = True,
+    pk: uuid.UUID | None = None,
+) -> Doctor:
+    """Add a doctor. ``pk`` fixes the id (demo data); otherwise a random UUID."""
+    doctor = Doctor(
+        full_name=full_name,
+        specialty=specialty,
+        email=email,
+        phone=phone,
+        user=user,
+        is_active=is_active,
+    )
+    if pk is not None:
+        doctor.pk = pk
+    return _save(doctor)
+
+
+@transaction.atomic
+def doctor_update(*, doctor: Doctor, **changes: Any) -> Doctor:
+    """Change a doctor's details; ``is_active`` changes only through ``doctor_toggle_status``."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
+    for name, value in changes.items():
+        setattr(doctor, name, value)
+    return _save(doctor)
+
+
+@transaction.atomic
+def doctor_toggle_status(*, doctor: Doctor, now: datetime | None = None) -> DoctorStatusChange:
+    """Flip ``is_active``. Deactivating never cancels anything: it reports the scheduled
+    appointments from ``now`` on, which staff must move to another doctor."""
+    now = now or timezone.now()
+    doctor = Doctor.objects.select_for_update().get(pk=doctor.pk)
+    doctor.is_active = not doctor.is_active
+    doctor.save(update_fields=["is_active", "updated_at"])
+    future: list[Appointment] = []
+    if not doctor.is_active:
+        future = list(
+            doctor.appointments.scheduled()
+            .filter(start_time__gte=now)
+            .select_related("patient")
+            .order_by("start_time", "id")
+        )
+    return DoctorStatusChange(doctor=doctor, future_appointments=future)
+
+
+@transaction.atomic
+def doctor_delete(*, doctor: Doctor) -> None:
+    """Delete a doctor who never had an appointment; otherwise 409 naming how many."""
+    count = doctor.appointments.count()
+    if count:
+        raise Conflict(
+            f"The doctor cannot be deleted while they have {count} "
+            f"appointment{'s' if count != 1 else ''}; deactivate them instead.",
+            code="has_appointments",
+            appointments=count,
+        )
+    try:
+        doctor.delete()
+    except ProtectedError as exc:
+        raise Conflict(
+            "The doctor cannot be deleted while other records refer to them.",
+            code="has_appointments",
+        ) from exc
