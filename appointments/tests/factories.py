@@ -1,23 +1,15 @@
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import factory
 from factory.django import DjangoModelFactory
 
 from appointments.models import Appointment
 from doctors.tests.factories import DoctorFactory
-from patients.models import Patient
+from patients.tests.factories import PatientFactory
 
-
-class PatientFactory(DjangoModelFactory[Patient]):
-    class Meta:
-        model = Patient
-
-    mrn = factory.Sequence(lambda n: f"MRN-T{n:05d}")
-    first_name = factory.Sequence(lambda n: f"Pat{n}")
-    last_name = "Tester"
-    date_of_birth = date(1980, 5, 17)
+__all__ = ["AppointmentFactory", "PatientFactory"]
 
 
 class AppointmentFactory(DjangoModelFactory[Appointment]):

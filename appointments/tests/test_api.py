@@ -91,8 +91,15 @@ def test_malformed_id_is_a_400(provider_client, day):
     assert response.json()["errors"][0]["field"] == "doctor_id"
 
 
-def test_unknown_field_is_a_400(provider_client, day):
+def test_unknown_and_read_only_fields_are_400(provider_client, day):
     response = provider_client.post(URL, payload(day, end_time="x"), format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0] == {
+        "field": "end_time",
+        "code": "read_only",
+        "detail": "This field is read-only.",
+    }
+    response = provider_client.post(URL, payload(day, colour="blue"), format="json")
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == "unknown_field"
 
