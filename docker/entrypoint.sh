@@ -5,6 +5,8 @@
 #   worker     Celery worker
 #   beat       Celery beat (run exactly one)
 #   bootstrap  only the bootstrap step (the Kubernetes migration Job, a one-off upgrade)
+#   runserver  bootstrap, then Django's auto-reloading development server (compose override)
+#   pytest     the test suite with config.settings.test, whatever DJANGO_SETTINGS_MODULE says
 #   anything else is executed as given, e.g. `pytest` or `python manage.py shell`
 #
 # PYTHON picks the interpreter (default: `python` on PATH, which in the image is the
@@ -61,6 +63,18 @@ case "$role" in
         ;;
     bootstrap)
         bootstrap
+        ;;
+    runserver)
+        bootstrap
+        exec "$PYTHON" manage.py runserver "0.0.0.0:${PORT:-8000}"
+        ;;
+    pytest)
+        # pytest-django lets the environment override pyproject.toml's settings module,
+        # and the containers set one; the suite must run with the test settings.
+        shift
+        DJANGO_SETTINGS_MODULE=config.settings.test
+        export DJANGO_SETTINGS_MODULE
+        exec "$PYTHON" -m pytest "$@"
         ;;
     *)
         exec "$@"
