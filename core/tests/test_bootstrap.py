@@ -24,9 +24,7 @@ def run_bootstrap(*args: str) -> str:
 def database_snapshot() -> dict[str, object]:
     """What a start-up could change: applied migrations and the rows migrate creates."""
     return {
-        "migrations": sorted(
-            MigrationRecorder.Migration.objects.values_list("app", "name")  # type: ignore[attr-defined]
-        ),
+        "migrations": sorted(MigrationRecorder.Migration.objects.values_list("app", "name")),
         "content_types": ContentType.objects.count(),
         "permissions": Permission.objects.count(),
         "groups": sorted(Group.objects.values_list("name", flat=True)),
