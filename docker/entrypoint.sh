@@ -1,0 +1,82 @@
+#!/bin/sh
+# Container entrypoint: one image, several roles.
+#
+#   api        (default) bootstrap (lock, migrate, optional demo seed), then gunicorn
+#   worker     Celery worker
+#   beat       Celery beat (run exactly one)
+#   bootstrap  only the bootstrap step (the Kubernetes migration Job, a one-off upgrade)
+#   runserver  bootstrap, then Django's auto-reloading development server (compose override)
+#   pytest     the test suite with config.settings.test, whatever DJANGO_SETTINGS_MODULE says
+#   anything else is executed as given, e.g. `pytest` or `python manage.py shell`
+#
+# PYTHON picks the interpreter (default: `python` on PATH, which in the image is the
+# virtualenv's). Outside the image, VIRTUAL_ENV=/path/to/.venv puts that venv first.
+set -eu
+
+if [ -n "${VIRTUAL_ENV:-}" ]; then
+    PATH="${VIRTUAL_ENV}/bin:${PATH}"
+    export PATH
+fi
+PYTHON="${PYTHON:-python}"
+
+# Run from the project root whichever directory we were started in.
+cd "$(dirname "$0")/.."
+
+bootstrap() {
+    if [ "${SEED_DEMO_DATA:-false}" = "true" ]; then
+        "$PYTHON" manage.py bootstrap --seed-demo
+    else
+        "$PYTHON" manage.py bootstrap
+    fi
+}
+
+role="${1:-api}"
+case "$role" in
+    api)
+        bootstrap
+        # /tmp is the only writable path on a read-only root filesystem (an emptyDir on
+        # Kubernetes), hence the heartbeat directory; the control socket is not used.
+        # No --access-logfile on purpose: gunicorn's access log prints the full request
+        # line, query string included, and query strings can carry patient names
+        # (?search=...). The application writes its own access log without them
+        # (core.middleware), with the request id.
+        exec "$PYTHON" -m gunicorn config.wsgi:application \
+            --bind "0.0.0.0:${PORT:-8000}" \
+            --workers "${GUNICORN_WORKERS:-3}" \
+            --threads "${GUNICORN_THREADS:-2}" \
+            --timeout "${GUNICORN_TIMEOUT:-60}" \
+            --graceful-timeout 30 \
+            --worker-tmp-dir /tmp \
+            --no-control-socket
+        ;;
+    worker)
+        exec "$PYTHON" -m celery -A config.celery_app worker \
+            --loglevel=INFO \
+            --concurrency="${CELERY_WORKER_CONCURRENCY:-2}"
+        ;;
+    beat)
+        # The schedule file must be writable: /tmp is (an emptyDir on Kubernetes). Beat
+        # rebuilds it from the code's schedule on start, so losing it is harmless.
+        exec "$PYTHON" -m celery -A config.celery_app beat \
+            --loglevel=INFO \
+            --schedule /tmp/celerybeat-schedule
+        ;;
+    bootstrap)
+        bootstrap
+        ;;
+    runserver)
+        bootstrap
+        exec "$PYTHON" manage.py runserver "0.0.0.0:${PORT:-8000}"
+        ;;
+    pytest)
+        # pytest-django lets the environment override pyproject.toml's settings module,
+        # and the containers set one; the suite must run with the test settings.
+        shift
+        DJANGO_SETTINGS_MODULE=config.settings.test
+        export DJANGO_SETTINGS_MODULE
+        exec "$PYTHON" -m pytest "$@"
+        ;;
+    *)
+        exec "$@"
+        ;;
+esac
