@@ -20,7 +20,9 @@ class TokenView(APIView):
     """Issue (POST) or revoke (DELETE) a bearer token."""
 
     throttle_scope = "token"
-    error_statuses = {"post": {429: None}}
+    error_statuses = {
+        "post": {401: "`invalid_credentials`: wrong username or password.", 429: None}
+    }
     # Bearer only: a browser session must not be able to mint tokens without CSRF checks.
     authentication_classes = [BearerTokenAuthentication]
 
