@@ -39,6 +39,7 @@ from appointments.models import (
     Appointment,
     AppointmentStatus,
 )
+from core import metrics
 from core.errors import Conflict
 from doctors.models import Doctor
 from patients.models import Patient
@@ -60,6 +61,7 @@ def _conflict(
         now=now,
         exclude_id=appointment.pk if not appointment._state.adding else None,
     )
+    metrics.appointment_conflicts.labels(kind=who).inc()
     if who == "doctor":
         detail = "The doctor already has an appointment that overlaps this time."
     else:
@@ -185,7 +187,9 @@ def appointment_book(
     )
     if pk is not None:
         appointment.pk = pk
-    return _save_scheduled(appointment, now=now or timezone.now())
+    _save_scheduled(appointment, now=now or timezone.now())
+    metrics.after_commit(metrics.appointments_booked.inc)
+    return appointment
 
 
 @transaction.atomic

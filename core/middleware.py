@@ -7,10 +7,14 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
+from typing import Any
 
 from django.conf import settings
+from django.db import connections
 from django.http import HttpRequest, HttpResponse
 
+from core import metrics
 from core.errors import json_error_response
 from core.request_context import request_id_var
 
@@ -82,6 +86,38 @@ class RequestIdMiddleware:
             return response
         finally:
             request_id_var.reset(token)
+
+
+class MetricsMiddleware:
+    """Request counts, latency and database queries per route pattern, for /metrics."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        queries = 0
+
+        def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+            nonlocal queries
+            queries += 1
+            return execute(sql, params, many, context)
+
+        started = time.perf_counter()
+        with ExitStack() as stack:
+            for alias in connections:
+                stack.enter_context(connections[alias].execute_wrapper(count))
+            response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        route = _route_label(match.route) if match and match.route else "<unmatched>"
+        metrics.http_requests.labels(
+            route=route, method=request.method, status=str(response.status_code)
+        ).inc()
+        metrics.http_latency.labels(route=route, method=request.method).observe(
+            time.perf_counter() - started
+        )
+        if queries:
+            metrics.db_queries.labels(route=route).inc(queries)
+        return response
 
 
 SIMULATION_HEADER = "X-Simulation-Mode"

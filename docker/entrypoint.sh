@@ -30,6 +30,13 @@ bootstrap() {
     fi
 }
 
+# Multi-process Prometheus metrics: each process writes its samples here; the directory
+# must start empty, or counters from an earlier run would be added to this one.
+if [ -n "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then
+    rm -rf "${PROMETHEUS_MULTIPROC_DIR}"
+    mkdir -p "${PROMETHEUS_MULTIPROC_DIR}"
+fi
+
 role="${1:-api}"
 case "$role" in
     api)

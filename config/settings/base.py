@@ -8,6 +8,7 @@ reach a real deployment.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import django_stubs_ext
@@ -56,6 +57,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_6
 
 MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
+    "core.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -230,6 +232,15 @@ SPECTACULAR_SETTINGS = {
 # --- Chaos testing ---------------------------------------------------------------------
 CHAOS_ENABLED = env.bool("CHAOS_ENABLED", default=False)
 CHAOS_LATENCY_SECONDS = env.float("CHAOS_LATENCY_SECONDS", default=2.0)
+
+# --- Metrics ---------------------------------------------------------------------------
+# GET /metrics answers callers from these networks, or any caller with the token.
+METRICS_TOKEN: str = env("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = [
+    ipaddress.ip_network(n.strip(), strict=False)
+    for n in env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
+    if n.strip()
+]
 
 # --- Health ----------------------------------------------------------------------------
 HEALTH_CHECK_TIMEOUT_SECONDS = env.float("HEALTH_CHECK_TIMEOUT_SECONDS", default=2.0)

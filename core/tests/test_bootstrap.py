@@ -35,10 +35,11 @@ def database_snapshot() -> dict[str, object]:
 def test_bootstrap_applies_pending_migrations_then_changes_nothing_the_second_time():
     # Take one app back to zero so the first run has real work to do.
     call_command("migrate", "patients", "zero", verbosity=0)
-    assert any(name.startswith("patients.") for name in pending_migrations())
+    pending = pending_migrations()
+    assert any(name.startswith("patients.") for name in pending)
 
     first = run_bootstrap()
-    assert "applying 2 migration(s)" in first
+    assert f"applying {len(pending)} migration(s)" in first
     assert pending_migrations() == []
     after_first = database_snapshot()
 
