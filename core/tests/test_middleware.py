@@ -115,3 +115,42 @@ def test_chaos_header_ignored_when_disabled(viewer_client: APIClient, settings) 
 @pytest.mark.django_db
 def test_chaos_does_not_touch_health(api_client: APIClient) -> None:
     assert api_client.get("/health", HTTP_X_SIMULATION_MODE="error").status_code == 200
+
+
+def test_production_logs_are_json_lines_without_patient_data() -> None:
+    """A real process on production settings: the access line is one JSON object."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import django; django.setup(); from django.test import Client; "
+        "Client().get('/health?search=Zebulon', HTTP_X_REQUEST_ID='json-log-1', secure=True)"
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "LOG_FORMAT")},
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DJANGO_SECRET_KEY": "x" * 64,
+        "DJANGO_ALLOWED_HOSTS": "testserver",
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:1/unused",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    access = [entry for entry in lines if entry.get("logger") == "clinic.access"]
+    assert len(access) == 1
+    entry = access[0]
+    assert entry["level"] == "INFO"
+    assert entry["request_id"] == "json-log-1"
+    assert entry["route"] == "/health/"
+    assert entry["status"] == 200
+    assert "Zebulon" not in result.stdout
