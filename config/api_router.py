@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 from accounts.api.views import MeView, TokenView
 from appointments.api.views import AppointmentViewSet
 from doctors.api.views import DoctorViewSet
+from outcomes.api.views import OutcomeViewSet
 from patients.api.views import PatientViewSet
 
 
@@ -33,6 +34,7 @@ router = OptionalSlashRouter()
 router.register("patients", PatientViewSet, basename="patient")
 router.register("doctors", DoctorViewSet, basename="doctor")
 router.register("appointments", AppointmentViewSet, basename="appointment")
+router.register("outcomes", OutcomeViewSet, basename="outcome")
 
 app_name = "api"
 urlpatterns = [

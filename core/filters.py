@@ -60,3 +60,21 @@ class StrictOrderingFilter(OrderingFilter):
                     + ". `id` is always the final tie-breaker."
                 )
         return params
+
+
+TRUE_VALUES = {"true", "1"}
+FALSE_VALUES = {"false", "0"}
+
+
+def flag_param(request: Request, name: str) -> bool:
+    """A boolean query parameter (``true``/``false``, ``1``/``0``; absent is false).
+    Anything else is a 400 rather than a guess."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return False
+    value = raw.strip().lower()
+    if value in TRUE_VALUES:
+        return True
+    if value in FALSE_VALUES:
+        return False
+    raise ValidationError({name: ["Use true or false."]}, code="invalid")

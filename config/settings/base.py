@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "patients",
     "doctors",
     "appointments",
+    "outcomes",
 ]
 
 # Request bodies larger than this are refused with 413 before they are parsed.
