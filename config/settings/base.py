@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "doctors",
     "appointments",
     "outcomes",
+    "interactions",
 ]
 
 # Request bodies larger than this are refused with 413 before they are parsed.
