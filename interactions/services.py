@@ -165,7 +165,7 @@ def _lock_current(interaction: Interaction, *, action: str) -> Interaction:
     """Lock the patient, then the entry, and check that the entry is still current."""
     _lock_patient(interaction.patient_id)
     target = (
-        Interaction.objects.select_for_update()
+        Interaction.objects.select_for_update(of=("self",))
         .select_related("patient", "outcome", "doctor", "appointment")
         .get(pk=interaction.pk)
     )

@@ -26,7 +26,7 @@ class OutcomeAdminForm(forms.ModelForm[Outcome]):
         try:
             if self.instance._state.adding:
                 data: dict[str, Any] = {
-                    name: self.cleaned_data.get(name) for name in self.Meta.fields
+                    name: self.cleaned_data.get(name) for name in ("code", *EDITABLE_FIELDS)
                 }
                 self.instance = outcome_create(**data)
             else:
