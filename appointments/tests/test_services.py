@@ -195,7 +195,9 @@ def test_reschedule_rechecks_every_rule(day):
             appointment=appointment, start_time=timezone.now() - timedelta(hours=1)
         )
     with pytest.raises(Conflict) as exc:
-        appointment_reschedule(appointment=appointment, doctor=DoctorFactory.create(is_active=False))
+        appointment_reschedule(
+            appointment=appointment, doctor=DoctorFactory.create(is_active=False)
+        )
     assert exc.value.error_code == "doctor_inactive"
     busy_patient = book(start_time=at(day, 9)).patient
     with pytest.raises(Conflict) as exc:
