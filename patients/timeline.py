@@ -23,7 +23,7 @@ import heapq
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
@@ -106,6 +106,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         raise InvalidCursor("Invalid cursor.") from None
     if at is None or timezone.is_naive(at):
         raise InvalidCursor("Invalid cursor.")
+    try:
+        at.astimezone(UTC)  # representable once stored in UTC?
+    except OverflowError:
+        raise InvalidCursor("Invalid cursor.") from None
     return at, item_id
 
 

@@ -159,6 +159,20 @@ def test_next_link_keeps_the_filters(viewer_client, patient, history):
         ({"start": "2026-01-02T00:00:00Z", "end": "2026-01-01T00:00:00Z"}, "end"),
         ({"cursor": "not-a-cursor"}, "cursor"),
         ({"cursor": "MjAyNnxpbnRlcmFjdGlvbnx4"}, "cursor"),
+        (
+            {
+                "cursor": encode_cursor(
+                    TimelineItem(
+                        type="interaction",
+                        id=uuid.UUID(int=1),
+                        at=datetime.fromisoformat("9999-12-31T23:59:59-05:00"),
+                        title="",
+                        data={},
+                    )
+                )
+            },
+            "cursor",
+        ),
         ({"page_size": 0}, "page_size"),
         ({"page_size": 101}, "page_size"),
     ],
