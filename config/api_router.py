@@ -8,6 +8,8 @@ from rest_framework.routers import DefaultRouter
 from accounts.api.views import MeView, TokenView
 from appointments.api.views import AppointmentViewSet
 from doctors.api.views import DoctorViewSet
+from interactions.api.views import InteractionViewSet, PatientInteractionViewSet
+from outcomes.api.views import OutcomeViewSet
 from patients.api.views import PatientViewSet
 
 
@@ -34,6 +36,13 @@ router = OptionalSlashRouter()
 router.register("patients", PatientViewSet, basename="patient")
 router.register("doctors", DoctorViewSet, basename="doctor")
 router.register("appointments", AppointmentViewSet, basename="appointment")
+router.register("outcomes", OutcomeViewSet, basename="outcome")
+router.register("interactions", InteractionViewSet, basename="interaction")
+router.register(
+    rf"patients/(?P<patient_id>{OptionalSlashRouter.uuid_regex})/interactions",
+    PatientInteractionViewSet,
+    basename="patient-interaction",
+)
 
 app_name = "api"
 urlpatterns = [

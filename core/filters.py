@@ -14,10 +14,9 @@ if TYPE_CHECKING:
 
 
 class StrictOrderingFilter(OrderingFilter):
-    """``?ordering=a,-b``; unknown fields are a 400, and ``id`` is always appended so
-    that pages never repeat or skip rows when the ordered values tie."""
-
-    tie_breaker = "id"
+    """``?ordering=a,-b``; unknown fields are a 400, and the primary key (``id``, or e.g.
+    an outcome's ``code``) is always appended so that pages never repeat or skip rows
+    when the ordered values tie."""
 
     def get_ordering(self, request: Request, queryset: QuerySet[Any], view: APIView) -> list[str]:
         params = request.query_params.get(self.ordering_param)
@@ -45,18 +44,39 @@ class StrictOrderingFilter(OrderingFilter):
                 )
             ordering = fields
         names = {f.lstrip("-") for f in ordering}
-        if self.tie_breaker not in names and "pk" not in names:
-            ordering.append(self.tie_breaker)
+        tie_breaker = queryset.model._meta.pk.name
+        if tie_breaker not in names and "pk" not in names:
+            ordering.append(tie_breaker)
         return ordering
 
     def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
         params = super().get_schema_operation_parameters(view)
         fields = getattr(view, "ordering_fields", None)
+        model = getattr(getattr(view, "queryset", None), "model", None)
+        tie_breaker = model._meta.pk.name if model is not None else "id"
         if isinstance(fields, (list, tuple)):
             for param in params:
                 param["description"] = (
                     "Comma-separated fields, `-` for descending. Allowed: "
                     + ", ".join(f"`{f}`" for f in fields)
-                    + ". `id` is always the final tie-breaker."
+                    + f". `{tie_breaker}` is always the final tie-breaker."
                 )
         return params
+
+
+TRUE_VALUES = {"true", "1"}
+FALSE_VALUES = {"false", "0"}
+
+
+def flag_param(request: Request, name: str) -> bool:
+    """A boolean query parameter (``true``/``false``, ``1``/``0``; absent is false).
+    Anything else is a 400 rather than a guess."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return False
+    value = raw.strip().lower()
+    if value in TRUE_VALUES:
+        return True
+    if value in FALSE_VALUES:
+        return False
+    raise ValidationError({name: ["Use true or false."]}, code="invalid")

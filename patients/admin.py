@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.forms import ModelForm
 from django.http import HttpRequest
 
+from interactions.admin import InteractionHistoryInline
 from patients.models import Patient
 from patients.services import EDITABLE_FIELDS, patient_create, patient_delete, patient_update
 
@@ -27,6 +28,7 @@ class PatientAdmin(admin.ModelAdmin[Patient]):
     fields = ["id", "mrn", *EDITABLE_FIELDS, "created_at", "updated_at"]
     ordering = ["last_name", "first_name"]
     list_per_page = 50
+    inlines = [InteractionHistoryInline]
 
     def save_model(
         self, request: HttpRequest, obj: Patient, form: ModelForm[Any], change: bool

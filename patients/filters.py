@@ -6,6 +6,7 @@ import django_filters
 from django.db.models import QuerySet
 from rest_framework.exceptions import ValidationError
 
+from outcomes.models import Outcome
 from patients.models import Gender, Patient
 
 MAX_SEARCH_LENGTH = 200
@@ -22,6 +23,12 @@ class PatientFilterSet(django_filters.FilterSet):
     )
     email = django_filters.CharFilter(lookup_expr="iexact", max_length=254)
     mrn = django_filters.CharFilter(lookup_expr="iexact", max_length=16)
+    latest_outcome = django_filters.ModelChoiceFilter(
+        queryset=Outcome.objects.all(),
+        to_field_name="code",
+        label="Patients whose most recent current interaction has this outcome code, "
+        "e.g. `critical`; an unknown code is a 400.",
+    )
     search = django_filters.CharFilter(
         method="filter_search",
         max_length=MAX_SEARCH_LENGTH,
@@ -31,7 +38,7 @@ class PatientFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Patient
-        fields = ["gender", "date_of_birth", "email", "mrn"]
+        fields = ["gender", "date_of_birth", "email", "mrn", "latest_outcome"]
 
     def filter_search(self, queryset: QuerySet[Patient], name: str, value: str) -> Any:
         if "\x00" in value:

@@ -82,6 +82,17 @@ class Patient(models.Model):
     )
     # Lower-cased "first last mrn email": what fuzzy search matches (trigram index on PG).
     search_document = models.TextField(editable=False, default="")
+    # The outcome of the patient's most recent current interaction, kept up to date by
+    # the interaction services (see interactions.services.refresh_latest_outcome).
+    latest_outcome = models.ForeignKey(
+        "outcomes.Outcome",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    latest_outcome_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

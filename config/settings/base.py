@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "patients",
     "doctors",
     "appointments",
+    "outcomes",
+    "interactions",
 ]
 
 # Request bodies larger than this are refused with 413 before they are parsed.

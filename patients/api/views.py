@@ -2,13 +2,22 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
+from rest_framework.utils.urls import replace_query_param
 
 from core.permissions import ClinicalRecord
-from patients.api.serializers import PatientSerializer
+from patients.api.serializers import (
+    PatientSerializer,
+    TimelinePageSerializer,
+    TimelineQuerySerializer,
+)
 from patients.filters import PatientFilterSet
 from patients.models import Patient
 from patients.services import patient_create, patient_delete, patient_update
+from patients.timeline import encode_cursor, timeline_page
 
 
 @extend_schema_view(
@@ -20,7 +29,7 @@ from patients.services import patient_create, patient_delete, patient_update
     destroy=extend_schema(summary="Delete a patient with no clinical records"),
 )
 class PatientViewSet(viewsets.ModelViewSet[Patient]):
-    queryset = Patient.objects.all()
+    queryset = Patient.objects.select_related("latest_outcome")
     serializer_class = PatientSerializer
     filterset_class = PatientFilterSet
     permission_classes = [ClinicalRecord]
@@ -44,3 +53,32 @@ class PatientViewSet(viewsets.ModelViewSet[Patient]):
 
     def perform_destroy(self, instance: Patient) -> None:
         patient_delete(patient=instance)
+
+    @extend_schema(
+        summary="The patient's timeline: appointments, interactions, ... newest first",
+        description="One feed of every item type, ordered by `at` then `id`, newest first, "
+        "cursor-paginated: follow `next` (an opaque `cursor`) until it is null. The cursor "
+        "is a position, not an offset, so items added while paging never repeat or shift "
+        "later pages. Interactions appear as their current entries.",
+        parameters=[TimelineQuerySerializer],
+        responses=TimelinePageSerializer,
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def timeline(self, request: Request, pk: str | None = None) -> Response:
+        params = TimelineQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        query = params.validated_data
+        items, last = timeline_page(
+            self.get_object(),
+            types=query.get("type"),
+            before=query.get("cursor"),
+            start=query.get("start"),
+            end=query.get("end"),
+            page_size=query["page_size"],
+        )
+        next_url = None
+        if last is not None:
+            next_url = replace_query_param(
+                request.build_absolute_uri(), "cursor", encode_cursor(last)
+            )
+        return Response(TimelinePageSerializer({"next": next_url, "results": items}).data)

@@ -1,0 +1,247 @@
+"""Every write to an interaction goes through here (API, admin, demo data).
+
+Rules, in the order they are checked:
+
+1. ``occurred_at`` is timezone-aware and not later than now plus a 5-minute clock-skew
+   allowance (400 on ``occurred_at``);
+2. a new outcome must be active (400 ``outcome_inactive`` on ``outcome``); an amendment
+   may keep the inactive outcome of the entry it corrects;
+3. the appointment, if any, belongs to the same patient (400 on ``appointment_id``);
+4. notes are at most 20,000 characters (400 on ``notes``);
+5. only a ``current`` entry can be amended or retracted (409 ``not_current``).
+
+Every service locks the patient row first, then (for corrections) the target entry, so
+concurrent writes for one patient are serialised and the patient's maintained
+``latest_outcome`` always reflects every committed entry. Two concurrent amendments of
+one entry cannot both succeed: the second waits for the lock, then finds the entry
+``amended``; the unique index on ``amends`` backs this up at the database.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from appointments.models import Appointment
+from core.errors import Conflict
+from doctors.models import Doctor
+from interactions.models import Interaction, InteractionStatus
+from outcomes.models import Outcome
+from patients.models import Patient
+
+CLOCK_SKEW = timedelta(minutes=5)
+AMENDABLE_FIELDS = ("outcome", "notes", "occurred_at", "doctor", "appointment")
+
+
+def _user(user: User | AnonymousUser | None) -> User | None:
+    return user if isinstance(user, User) else None
+
+
+def _lock_patient(patient_id: uuid.UUID) -> Patient:
+    return Patient.objects.select_for_update().get(pk=patient_id)
+
+
+def _validate(interaction: Interaction, *, now: datetime, previous_outcome: str | None) -> None:
+    """Rules 1-4; call before saving ``interaction``."""
+    occurred_at = interaction.occurred_at
+    if timezone.is_naive(occurred_at):
+        raise ValidationError(
+            {
+                "occurred_at": ValidationError(
+                    "Include a UTC offset; a time without one is ambiguous.", code="naive"
+                )
+            }
+        )
+    if occurred_at > now + CLOCK_SKEW:
+        raise ValidationError(
+            {
+                "occurred_at": ValidationError(
+                    "An interaction cannot be recorded for the future.", code="future"
+                )
+            }
+        )
+    outcome: Outcome = interaction.outcome
+    if not outcome.is_active and outcome.code != previous_outcome:
+        raise ValidationError(
+            {
+                "outcome": ValidationError(
+                    f"The outcome '{outcome.code}' is inactive and cannot be used for new "
+                    "interactions.",
+                    code="outcome_inactive",
+                )
+            }
+        )
+    appointment: Appointment | None = interaction.appointment
+    if appointment is not None and appointment.patient_id != interaction.patient_id:
+        raise ValidationError(
+            {
+                "appointment_id": ValidationError(
+                    "The appointment belongs to another patient.", code="other_patient"
+                )
+            }
+        )
+    interaction.notes = (interaction.notes or "").strip()
+    interaction.full_clean(validate_constraints=False, validate_unique=False)
+
+
+def refresh_latest_outcome(*, patient_id: uuid.UUID) -> None:
+    """Recompute the patient's ``latest_outcome`` from their current interactions.
+
+    Call inside the writing transaction, with the patient row locked. Recomputing (one
+    indexed query) rather than patching keeps it right after amendments that move
+    ``occurred_at`` and after retractions.
+    """
+    latest = (
+        Interaction.objects.current()
+        .filter(patient_id=patient_id)
+        .newest_first()
+        .values("outcome_id", "occurred_at")
+        .first()
+    )
+    Patient.objects.filter(pk=patient_id).update(
+        latest_outcome_id=latest["outcome_id"] if latest else None,
+        latest_outcome_at=latest["occurred_at"] if latest else None,
+    )
+
+
+def latest_outcome_rebuild(*, patient_ids: Iterable[uuid.UUID] | None = None) -> int:
+    """Recompute ``latest_outcome`` for the given patients (default: all), after writes
+    that bypassed the services, such as ``loaddata`` of patients, which resets the
+    maintained columns. Returns how many patients were refreshed."""
+    queryset = Patient.objects.order_by("pk")
+    if patient_ids is not None:
+        queryset = queryset.filter(pk__in=list(patient_ids))
+    count = 0
+    for patient_id in queryset.values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            _lock_patient(patient_id)
+            refresh_latest_outcome(patient_id=patient_id)
+        count += 1
+    return count
+
+
+@transaction.atomic
+def interaction_record(
+    *,
+    patient: Patient,
+    outcome: Outcome,
+    notes: str = "",
+    occurred_at: datetime | None = None,
+    doctor: Doctor | None = None,
+    appointment: Appointment | None = None,
+    recorded_by: User | AnonymousUser | None = None,
+    now: datetime | None = None,
+    pk: uuid.UUID | None = None,
+) -> Interaction:
+    """Document a contact with ``patient``. ``occurred_at`` defaults to now; ``pk`` fixes
+    the id (demo data), otherwise a random UUID."""
+    now = now or timezone.now()
+    _lock_patient(patient.pk)
+    interaction = Interaction(
+        patient=patient,
+        outcome=outcome,
+        notes=notes,
+        occurred_at=occurred_at or now,
+        doctor=doctor,
+        appointment=appointment,
+        recorded_by=_user(recorded_by),
+    )
+    if pk is not None:
+        interaction.pk = pk
+    _validate(interaction, now=now, previous_outcome=None)
+    interaction.save(force_insert=True)
+    refresh_latest_outcome(patient_id=patient.pk)
+    return interaction
+
+
+def _lock_current(interaction: Interaction, *, action: str) -> Interaction:
+    """Lock the patient, then the entry, and check that the entry is still current."""
+    _lock_patient(interaction.patient_id)
+    target = (
+        Interaction.objects.select_for_update(of=("self",))
+        .select_related("patient", "outcome", "doctor", "appointment")
+        .get(pk=interaction.pk)
+    )
+    if not target.is_current:
+        raise Conflict(
+            f"Only a current entry can be {action}; this one is "
+            f"{target.get_status_display().lower()}.",
+            code="not_current",
+            status=target.status,
+        )
+    return target
+
+
+@transaction.atomic
+def interaction_amend(
+    *,
+    interaction: Interaction,
+    amended_by: User | AnonymousUser | None = None,
+    now: datetime | None = None,
+    pk: uuid.UUID | None = None,
+    **changes: Any,
+) -> Interaction:
+    """Correct a current entry: a new entry carrying ``changes`` (any of outcome, notes,
+    occurred_at, doctor, appointment; the rest is copied) ``amends`` it, and the old one
+    becomes ``amended``. Returns the new entry."""
+    unknown = set(changes) - set(AMENDABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not amendable: {', '.join(sorted(unknown))}")
+    now = now or timezone.now()
+    target = _lock_current(interaction, action="amended")
+    values: dict[str, Any] = {name: getattr(target, name) for name in AMENDABLE_FIELDS}
+    values.update(changes)
+    amendment = Interaction(
+        patient=target.patient,
+        amends=target,
+        recorded_by=_user(amended_by),
+        **values,
+    )
+    if pk is not None:
+        amendment.pk = pk
+    _validate(amendment, now=now, previous_outcome=target.outcome_id)
+    try:
+        with transaction.atomic():
+            amendment.save(force_insert=True)
+    except IntegrityError as exc:
+        if Interaction.objects.filter(amends=target).exists():
+            raise Conflict(
+                "This entry has already been amended.", code="not_current", status="amended"
+            ) from exc
+        raise
+    target.status = InteractionStatus.AMENDED
+    target.save(update_fields=["status"])
+    refresh_latest_outcome(patient_id=target.patient_id)
+    return amendment
+
+
+@transaction.atomic
+def interaction_retract(
+    *,
+    interaction: Interaction,
+    reason: str,
+    retracted_by: User | AnonymousUser | None = None,
+    now: datetime | None = None,
+) -> Interaction:
+    """Mark a current entry as entered in error, with the reason; nothing is deleted."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(
+            {"reason": ValidationError("Say why the entry is retracted.", code="required")}
+        )
+    target = _lock_current(interaction, action="retracted")
+    target.status = InteractionStatus.ENTERED_IN_ERROR
+    target.retraction_reason = reason
+    target.retracted_at = now or timezone.now()
+    target.retracted_by = _user(retracted_by)
+    target.full_clean(validate_constraints=False, validate_unique=False)
+    target.save(update_fields=["status", "retraction_reason", "retracted_at", "retracted_by"])
+    refresh_latest_outcome(patient_id=target.patient_id)
+    return target

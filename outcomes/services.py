@@ -1,0 +1,92 @@
+"""Every write to an outcome goes through here (API, admin, the data migration)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+
+from core.errors import Conflict
+from outcomes.models import Outcome
+
+EDITABLE_FIELDS = ("label", "description", "severity", "is_active", "sort_order")
+
+
+def _duplicate(code: str) -> Conflict:
+    return Conflict(f"An outcome with the code '{code}' already exists.", code="duplicate_code")
+
+
+@transaction.atomic
+def outcome_create(
+    *,
+    code: str,
+    label: str,
+    severity: int,
+    description: str = "",
+    is_active: bool = True,
+    sort_order: int = 0,
+) -> Outcome:
+    """Add an outcome. The code is stored lower-case, so ``Critical`` duplicates
+    ``critical`` (409 ``duplicate_code``)."""
+    code = (code or "").strip().lower()
+    outcome = Outcome(
+        code=code,
+        label=label,
+        description=description,
+        severity=severity,
+        is_active=is_active,
+        sort_order=sort_order,
+    )
+    outcome.full_clean(validate_unique=False, validate_constraints=False)
+    if Outcome.objects.filter(code__iexact=code).exists():
+        raise _duplicate(code)
+    try:
+        with transaction.atomic():
+            # force_insert: with a natural primary key, save() would otherwise update a
+            # row created concurrently instead of failing.
+            outcome.save(force_insert=True)
+    except IntegrityError as exc:
+        raise _duplicate(code) from exc
+    return outcome
+
+
+@transaction.atomic
+def outcome_update(*, outcome: Outcome, **changes: Any) -> Outcome:
+    """Change label, description, severity, activity or order. The code never changes:
+    passing a different ``code`` is a 400 ``code_immutable``."""
+    if "code" in changes:
+        new_code = changes.pop("code")
+        if (new_code or "").strip().lower() != outcome.code:
+            raise ValidationError(
+                {
+                    "code": ValidationError(
+                        "The code of an outcome cannot change; create a new outcome and "
+                        "deactivate this one instead.",
+                        code="code_immutable",
+                    )
+                }
+            )
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
+    for name, value in changes.items():
+        setattr(outcome, name, value)
+    outcome.full_clean(validate_unique=False, validate_constraints=False)
+    outcome.save()
+    return outcome
+
+
+@transaction.atomic
+def outcome_delete(*, outcome: Outcome) -> None:
+    """Delete an outcome no interaction uses; otherwise 409 ``outcome_in_use``."""
+    try:
+        with transaction.atomic():
+            outcome.delete()
+    except ProtectedError as exc:
+        raise Conflict(
+            "The outcome is used by recorded interactions and cannot be deleted; "
+            "deactivate it instead.",
+            code="outcome_in_use",
+        ) from exc
