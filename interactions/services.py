@@ -30,6 +30,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from appointments.models import Appointment
+from core import metrics
 from core.errors import Conflict
 from doctors.models import Doctor
 from interactions.models import Interaction, InteractionStatus
@@ -158,6 +159,8 @@ def interaction_record(
     _validate(interaction, now=now, previous_outcome=None)
     interaction.save(force_insert=True)
     refresh_latest_outcome(patient_id=patient.pk)
+    code = interaction.outcome_id
+    metrics.after_commit(lambda: metrics.interactions_recorded.labels(outcome=code).inc())
     return interaction
 
 

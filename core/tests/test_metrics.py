@@ -108,3 +108,22 @@ def test_metrics_token_unset_means_networks_only(api_client: APIClient, settings
         == 403
     )
     assert api_client.get("/metrics", REMOTE_ADDR="::1").status_code == 200
+
+
+@pytest.mark.django_db
+def test_interactions_counted_by_outcome(
+    api_client: APIClient, django_capture_on_commit_callbacks
+) -> None:
+    from interactions.services import interaction_record
+    from outcomes.models import Outcome
+
+    before = _scrape(api_client)
+    with django_capture_on_commit_callbacks(execute=True):
+        interaction_record(
+            patient=PatientFactory.create(), outcome=Outcome.objects.get(code="critical"), notes=""
+        )
+    after = _scrape(api_client)
+    delta = _value(after, "clinic_interactions_recorded_total", outcome="critical") - _value(
+        before, "clinic_interactions_recorded_total", outcome="critical"
+    )
+    assert delta == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -67,9 +68,11 @@ def _api_routes() -> list[str]:
         if not route.startswith("api/v1/") or "_boom" in route:
             continue
         path = route.replace("^", "").replace("$", "").replace("/?", "/")
-        path = path.replace(
-            "(?P<pk>[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12})",
-            "5f0c3a52-4a8e-4a55-9a59-0d6f7c1f2b11",
+        # Fill every named group with a value of the right shape (UUID or outcome code).
+        path = re.sub(
+            r"\(\?P<(\w+)>[^)]*\)",
+            lambda m: "healthy" if m.group(1) == "code" else "5f0c3a52-4a8e-4a55-9a59-0d6f7c1f2b11",
+            path,
         )
         client_paths.append("/" + path)
     return sorted(set(client_paths))
