@@ -107,7 +107,7 @@ def find_diagnosis_blocks(
     fallback: list[tuple[int, int]] = []
     for h in headings:
         norm = _label_norm(h.label)
-        if h.keys and "assessment" in h.keys or _PRIMARY_LABEL_RE.match(norm):
+        if (h.keys and "assessment" in h.keys) or _PRIMARY_LABEL_RE.match(norm):
             target = primary
         elif _FALLBACK_LABEL_RE.match(norm):
             target = fallback

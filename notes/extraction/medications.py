@@ -306,7 +306,7 @@ def _clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _status(text: str, mention: _Mention, clause: tuple[int, int], window_end: int) -> str:
-    c0, c1 = clause
+    c0, _c1 = clause
     seg_start = c0
     for m in _SEGMENT_END_RE.finditer(text, c0, mention.start):
         seg_start = m.end()
@@ -338,7 +338,7 @@ def extract_medications(
             continue  # "no aspirin", "not on warfarin"
         # Attributes are read up to the first start/stop cue ("... and transitioned to oral X").
         attr_stop = [m.start() for m in (CUE_RE.search(text, mention.end, window_end),) if m]
-        window = text[mention.end : min(attr_stop + [window_end])]
+        window = text[mention.end : min([*attr_stop, window_end])]
         dose_m = DOSE_RE.search(window)
         route_m = ROUTE_RE.search(window)
         frequency, freq_end = _frequency(window)
