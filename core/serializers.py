@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 
@@ -35,3 +38,37 @@ def reject_nul(value: str) -> None:
     """NUL bytes cannot be stored by PostgreSQL and never belong in clinical text."""
     if "\x00" in value:
         raise serializers.ValidationError("NUL characters are not allowed.", code="invalid")
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 datetime that must carry a UTC offset (``Z`` or ``+05:30``).
+
+    DRF would silently read a naive value in the server's time zone; for clinical times
+    that guess can be hours off, so a naive value is a 400 (code ``naive_datetime``).
+    """
+
+    default_error_messages = {
+        "naive_datetime": (
+            "Include a UTC offset, e.g. 2026-03-02T09:30:00+01:00 or 2026-03-02T08:30:00Z; "
+            "a time without one is ambiguous."
+        ),
+        "out_of_range": "Datetime out of range.",
+    }
+
+    def to_internal_value(self, value: Any) -> datetime.datetime:
+        parsed: datetime.datetime | None = None
+        if isinstance(value, datetime.datetime):
+            parsed = value
+        elif isinstance(value, str):
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:
+                parsed = None
+        if parsed is not None and timezone.is_naive(parsed):
+            self.fail("naive_datetime")
+        try:
+            result: datetime.datetime = super().to_internal_value(value)
+        except OverflowError:
+            # An offset pushing 9999-12-31 past the last representable UTC instant.
+            self.fail("out_of_range")
+        return result
