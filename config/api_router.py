@@ -6,6 +6,7 @@ from django.urls import re_path
 from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import MeView, TokenView
+from notes.api.views import NoteViewSet, PatientClinicalDataView, PatientNoteViewSet
 from patients.api.views import PatientViewSet
 
 
@@ -30,10 +31,21 @@ class OptionalSlashRouter(DefaultRouter):
 
 router = OptionalSlashRouter()
 router.register("patients", PatientViewSet, basename="patient")
+router.register(
+    rf"patients/(?P<patient_pk>{OptionalSlashRouter.uuid_regex})/notes",
+    PatientNoteViewSet,
+    basename="patient-note",
+)
+router.register("notes", NoteViewSet, basename="note")
 
 app_name = "api"
 urlpatterns = [
     re_path(r"^auth/token/?$", TokenView.as_view(), name="auth-token"),
     re_path(r"^auth/me/?$", MeView.as_view(), name="auth-me"),
+    re_path(
+        rf"^patients/(?P<patient_pk>{OptionalSlashRouter.uuid_regex})/clinical-data/?$",
+        PatientClinicalDataView.as_view(),
+        name="patient-clinical-data",
+    ),
     *router.urls,
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -63,10 +64,8 @@ def _api_routes() -> list[str]:
         if not route.startswith("api/v1/") or "_boom" in route:
             continue
         path = route.replace("^", "").replace("$", "").replace("/?", "/")
-        path = path.replace(
-            "(?P<pk>[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12})",
-            "5f0c3a52-4a8e-4a55-9a59-0d6f7c1f2b11",
-        )
+        # Every captured id (pk, patient_pk, ...) becomes a well-formed UUID.
+        path = re.sub(r"\(\?P<\w+>[^)]*\)", "5f0c3a52-4a8e-4a55-9a59-0d6f7c1f2b11", path)
         client_paths.append("/" + path)
     return sorted(set(client_paths))
 
