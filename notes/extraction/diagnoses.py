@@ -61,6 +61,8 @@ _SKIP_RE = re.compile(
     re.IGNORECASE,
 )
 _LETTERS_RE = re.compile(r"[A-Za-z]{2,}")
+# A numbered item that starts mid-line after a sentence end: "1. Pneumonia. 2. HTN."
+_INLINE_ITEM_RE = re.compile(r"(?<=[.;])\s+(?=\(?\d{1,2}[.)]\s)")
 _PROBLEM_LABEL_RE = re.compile(r"^\s*(?P<label>[A-Za-z][^:\n]{1,60}?)\s*:\s+\S")
 _TRAIL = " \t\r\n.,;:-"
 
@@ -170,39 +172,52 @@ def _read_blocks(text: str, blocks: list[tuple[int, int]]) -> DiagnosisResult:
     for b0, b1 in blocks:
         pos = b0
         for line in text[b0:b1].splitlines(keepends=True):
-            l0, l1 = pos, pos + len(line.rstrip("\r\n"))
+            end = pos + len(line.rstrip("\r\n"))
+            segments = _line_items(text, pos, end)
             pos += len(line)
-            if not text[l0:l1].strip():
-                continue
-            label = _PROBLEM_LABEL_RE.match(text, l0, l1)
-            prefix = _ITEM_PREFIX_RE.match(text, l0, l1)
-            if label and not (prefix and prefix.group(0).strip()):
-                # Problem-oriented style "CHF: continue diuresis" -> the label is the problem.
-                clauses = [label.span("label")]
-            else:
-                clauses = _clauses(text, l0, l1)
-            for c0, c1 in clauses:
-                span = make_span(text, c0, c1, strip=_TRAIL)
-                clause = span["text"]
-                if (
-                    not clause
-                    or not _LETTERS_RE.search(clause)
-                    or _SKIP_RE.match(clause)
-                    or _looks_like_plan(clause)
-                ):
-                    continue
-                kind, cut = clause_assertion(clause)
-                if kind != AFFIRMED:
-                    result.excluded.append({"text": clause, "assertion": kind, "span": span})
-                    continue
-                if cut < len(clause):
-                    span = make_span(text, span["start"], span["start"] + cut, strip=_TRAIL)
-                    clause = span["text"]
-                if len(clause) < 2 or _looks_like_plan(clause) or _SKIP_RE.match(clause):
-                    continue
-                key = clause.lower()
-                if key in seen:
-                    continue
-                seen.add(key)
-                result.items.append({"text": clause, "span": span})
+            for l0, l1 in segments:
+                _read_item(text, l0, l1, result, seen)
     return result
+
+
+def _line_items(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """One line, cut before every inline numbered item after the first."""
+    cuts = [m.end() for m in _INLINE_ITEM_RE.finditer(text, start, end)]
+    bounds = [start, *cuts, end]
+    return [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
+
+
+def _read_item(text: str, l0: int, l1: int, result: DiagnosisResult, seen: set[str]) -> None:
+    if not text[l0:l1].strip():
+        return
+    label = _PROBLEM_LABEL_RE.match(text, l0, l1)
+    prefix = _ITEM_PREFIX_RE.match(text, l0, l1)
+    if label and not (prefix and prefix.group(0).strip()):
+        # Problem-oriented style "CHF: continue diuresis" -> the label is the problem.
+        clauses = [label.span("label")]
+    else:
+        clauses = _clauses(text, l0, l1)
+    for c0, c1 in clauses:
+        span = make_span(text, c0, c1, strip=_TRAIL)
+        clause = span["text"]
+        if (
+            not clause
+            or not _LETTERS_RE.search(clause)
+            or _SKIP_RE.match(clause)
+            or _looks_like_plan(clause)
+        ):
+            continue
+        kind, cut = clause_assertion(clause)
+        if kind != AFFIRMED:
+            result.excluded.append({"text": clause, "assertion": kind, "span": span})
+            continue
+        if cut < len(clause):
+            span = make_span(text, span["start"], span["start"] + cut, strip=_TRAIL)
+            clause = span["text"]
+        if len(clause) < 2 or _looks_like_plan(clause) or _SKIP_RE.match(clause):
+            continue
+        key = clause.lower()
+        if key in seen:
+            continue
+        seen.add(key)
+        result.items.append({"text": clause, "span": span})

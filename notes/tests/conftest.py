@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -8,16 +8,16 @@ import pytest
 from rest_framework.test import APIClient
 
 from notes.reading import tesseract_path
+from notes.tests.factories import make_patient
 from notes.tests.helpers import note_url, notes_url
 from patients.models import Patient
-from patients.tests.factories import PatientFactory
 
 
 @pytest.fixture(autouse=True)
-def _media_root(settings: Any, tmp_path: Path) -> Iterator[Path]:
+def _media_root(settings: Any, tmp_path: Path) -> Path:
     """Each test stores files in its own directory, so it can see what is left behind."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    yield tmp_path / "media"
+    return tmp_path / "media"
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def without_tesseract(settings: Any) -> None:
 
 @pytest.fixture
 def patient(db: None) -> Patient:
-    return PatientFactory()
+    return make_patient()
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 import factory
 from django.contrib.auth.models import User
@@ -11,6 +11,7 @@ from accounts.services import user_upsert
 from core.permissions import Role
 from notes.models import Note
 from notes.services import note_create_from_text, note_process
+from patients.models import Patient
 from patients.tests.factories import PatientFactory
 
 SOAP_NOTE = (
@@ -50,3 +51,12 @@ class NoteFactory(factory.Factory[Note]):
         processed = note_process(note_id=note.pk)
         assert processed is not None
         return processed
+
+
+def make_note(**kwargs: Any) -> Note:
+    """``NoteFactory(...)`` typed as the note it returns."""
+    return cast(Note, NoteFactory(**kwargs))
+
+
+def make_patient(**kwargs: Any) -> Patient:
+    return cast(Patient, PatientFactory(**kwargs))

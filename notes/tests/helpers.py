@@ -63,9 +63,7 @@ def many_pages_pdf(pages: int) -> bytes:
         b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % pages,
         b"<< /Length 0 >>\nstream\n\nendstream",
     ]
-    objects += [
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 3 0 R >>"
-    ] * pages
+    objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 3 0 R >>"] * pages
     return build_pdf(objects)
 
 

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from core.errors import PayloadTooLarge
 from notes.models import Note
-from notes.tests.factories import SOAP_NOTE
+from notes.tests.factories import SOAP_NOTE, make_patient
 from notes.tests.helpers import (
     deflate_bomb_pdf,
     error_codes,
@@ -75,9 +75,7 @@ def test_typed_soap_note_is_read_after_commit(
 def test_embedded_default_has_read_the_note_when_the_response_is_built(
     provider_client: APIClient,
 ) -> None:
-    from patients.tests.factories import PatientFactory
-
-    patient = PatientFactory()
+    patient = make_patient()
     response = provider_client.post(
         notes_url(patient), {"taken_at": taken(), "content": SOAP_NOTE}, format="json"
     )
@@ -159,7 +157,7 @@ def test_unknown_patient_is_404(provider_client: APIClient, db: None) -> None:
 
 def test_other_request_content_types_are_415(provider_client: APIClient, patient: Patient) -> None:
     response = provider_client.generic(
-        "POST", notes_url(patient), b"BP 120/80", content_type="text/plain"
+        "POST", notes_url(patient), "BP 120/80", content_type="text/plain"
     )
     assert response.status_code == 415
     assert response.json()["code"] == "unsupported_media_type"

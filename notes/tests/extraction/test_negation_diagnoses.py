@@ -106,3 +106,17 @@ def test_diagnosis_span_points_at_text() -> None:
 def test_recs_heading_ends_impression_block() -> None:
     text = "Impression: Steroid-induced hyperglycemia.\nRecs: insulin NPH 10 units SC qAM."
     assert _dx(text) == ["Steroid-induced hyperglycemia"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("A/P: 1. Hypertension. 2. Diabetes.", ["Hypertension", "Diabetes"]),
+        ("Assessment: 1. Pneumonia. 2) Hypertension. 3. No PE.", ["Pneumonia", "Hypertension"]),
+    ],
+)
+def test_inline_numbered_assessment_items(text: str, expected: list[str]) -> None:
+    items = analyze_note(text).structured_data["diagnoses"]
+    assert [d["text"] for d in items] == expected
+    for item in items:
+        assert text[item["span"]["start"] : item["span"]["end"]] == item["text"]
