@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,26 @@ from .diagnoses import extract_diagnoses
 from .medications import extract_medications
 from .sections import sectionize
 from .vitals import extract_vitals
+
+# Markdown emphasis and code marks ("**Allergies:** sulfa") are read as spaces of the same
+# length, so offsets still index into the original note.
+_MARKDOWN_MARKS_RE = re.compile(r"\*\*|__|`")
+
+
+def _mask_markdown(text: str) -> str:
+    return _MARKDOWN_MARKS_RE.sub(lambda m: " " * len(m.group()), text)
+
+
+def _restore_span_texts(value: Any, original: str) -> None:
+    """Point every span's ``text`` back at the original (unmasked) note."""
+    if isinstance(value, dict):
+        if {"text", "start", "end"} <= value.keys() and isinstance(value["start"], int):
+            value["text"] = original[value["start"] : value["end"]]
+        for item in value.values():
+            _restore_span_texts(item, original)
+    elif isinstance(value, list):
+        for item in value:
+            _restore_span_texts(item, original)
 
 
 @dataclass(frozen=True)
@@ -41,6 +62,8 @@ def analyze_note(text: str, *, note_type: str | None = None) -> NoteAnalysis:
     """
     if not isinstance(text, str):
         raise TypeError("text must be a str")
+    original = text
+    text = _mask_markdown(text)
     sections = sectionize(text)
     if note_type is not None:
         kind = note_type.strip().lower()
@@ -60,6 +83,9 @@ def analyze_note(text: str, *, note_type: str | None = None) -> NoteAnalysis:
         "diagnoses": diagnoses.items,
         "excluded_diagnoses": diagnoses.excluded,
     }
+    if text != original:
+        _restore_span_texts(sections, original)
+        _restore_span_texts(structured, original)
     return NoteAnalysis(
         sections=sections,
         note_type=kind,

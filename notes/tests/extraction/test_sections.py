@@ -94,3 +94,16 @@ def test_offsets_point_into_original() -> None:
     for value in sections.values():
         assert text[value["start"] : value["end"]] == value["text"]
         assert value["text"] == value["text"].strip()
+
+
+def test_markdown_emphasis_is_read_through_and_spans_index_the_original() -> None:
+    text = "**S:** cough\n**O:** **BP** 118/76\n**Allergies:** sulfa (rash)\n**A:** Asthma."
+    analysis = analyze_note(text)
+    assert analysis.sections is not None
+    assert set(analysis.sections) >= {"subjective", "objective", "assessment"}
+    data = analysis.structured_data
+    assert data["vitals"]["systolic_bp"]["value"] == 118
+    assert data["allergies"][0]["substance"] == "sulfa"
+    assert [d["text"] for d in data["diagnoses"]] == ["Asthma"]
+    for span in (data["vitals"]["systolic_bp"]["span"], data["allergies"][0]["span"]):
+        assert text[span["start"] : span["end"]] == span["text"]
