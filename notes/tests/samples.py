@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import io
 import textwrap
+from datetime import UTC, datetime
 
 from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
+
+FIXED_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def render_text_image(text: str, *, image_format: str = "PNG", width: int = 1700) -> bytes:
@@ -33,6 +36,7 @@ def render_text_image(text: str, *, image_format: str = "PNG", width: int = 1700
 def text_pdf(text: str, *, pages: int = 1) -> bytes:
     """A PDF whose text layer holds ``text`` (repeated on each page)."""
     pdf = FPDF(format="A4")
+    pdf.set_creation_date(FIXED_DATE)  # same text, same bytes
     pdf.set_auto_page_break(auto=True, margin=15)
     for _ in range(pages):
         pdf.add_page()
@@ -45,6 +49,7 @@ def text_pdf(text: str, *, pages: int = 1) -> bytes:
 def scanned_pdf(text: str) -> bytes:
     """A PDF with no text layer: one page holding a picture of ``text``."""
     pdf = FPDF(format="A4")
+    pdf.set_creation_date(FIXED_DATE)
     pdf.add_page()
     pdf.image(io.BytesIO(render_text_image(text)), x=0, y=0, w=210)
     return bytes(pdf.output())
