@@ -206,6 +206,11 @@ def _read_pdf(data: bytes) -> ReadResult:
         try:
             for page in pages:
                 budget.remaining()
+                # extract_text() swallows decoding limits and answers ""; decoding the
+                # content first makes a compression bomb fail instead of looking blank.
+                contents = page.get_contents()
+                if contents is not None:
+                    contents.get_data()
                 text = page.extract_text() or ""
                 parts.append(text)
                 total += len(text)
