@@ -327,8 +327,16 @@ class NoteRetractSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
     reason = serializers.CharField(max_length=2000, validators=[reject_nul])
 
 
+@extend_schema_field(OpenApiTypes.NUMBER)
+class NumberField(serializers.Field):
+    """A number exactly as extracted (integers stay integers)."""
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
 class VitalValueSerializer(serializers.Serializer[Any]):
-    value = serializers.FloatField()
+    value = NumberField()
     unit = serializers.CharField()
     at = serializers.DateTimeField()
     note_id = serializers.UUIDField()

@@ -215,6 +215,7 @@ def test_clinical_data_aggregates_current_notes(viewer_client: APIClient, patien
     data = response.json()
     vitals = data["vitals"]
     assert vitals["systolic_bp"]["value"] == 128
+    assert isinstance(vitals["systolic_bp"]["value"], int)
     assert vitals["systolic_bp"]["note_id"] == str(second.pk)
     assert vitals["temperature_c"] == {
         "value": 38.4,
