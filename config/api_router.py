@@ -9,6 +9,7 @@ from accounts.api.views import MeView, TokenView
 from appointments.api.views import AppointmentViewSet
 from doctors.api.views import DoctorViewSet
 from interactions.api.views import InteractionViewSet, PatientInteractionViewSet
+from notes.api.views import NoteViewSet, PatientClinicalDataView, PatientNoteViewSet
 from outcomes.api.views import OutcomeViewSet
 from patients.api.views import PatientViewSet
 
@@ -43,10 +44,21 @@ router.register(
     PatientInteractionViewSet,
     basename="patient-interaction",
 )
+router.register(
+    rf"patients/(?P<patient_pk>{OptionalSlashRouter.uuid_regex})/notes",
+    PatientNoteViewSet,
+    basename="patient-note",
+)
+router.register("notes", NoteViewSet, basename="note")
 
 app_name = "api"
 urlpatterns = [
     re_path(r"^auth/token/?$", TokenView.as_view(), name="auth-token"),
     re_path(r"^auth/me/?$", MeView.as_view(), name="auth-me"),
+    re_path(
+        rf"^patients/(?P<patient_pk>{OptionalSlashRouter.uuid_regex})/clinical-data/?$",
+        PatientClinicalDataView.as_view(),
+        name="patient-clinical-data",
+    ),
     *router.urls,
 ]

@@ -43,8 +43,8 @@ def reject_nul(value: str) -> None:
 class AwareDateTimeField(serializers.DateTimeField):
     """An ISO 8601 datetime that must carry a UTC offset (``Z`` or ``+05:30``).
 
-    DRF would silently read a naive value in the server's time zone; for appointments
-    that guess is a booking at the wrong hour, so a naive value is a 400 instead.
+    DRF would silently read a naive value in the server's time zone; for clinical times
+    that guess can be hours off, so a naive value is a 400 (code ``naive``).
     """
 
     default_error_messages = {

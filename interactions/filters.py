@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import django_filters
 
-from appointments.filters import AwareDateTimeFilter
+from core.filters import AwareDateTimeFilter
 from interactions.models import Interaction, InteractionStatus
 from outcomes.models import Outcome
 

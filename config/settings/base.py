@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "appointments",
     "outcomes",
     "interactions",
+    "notes",
 ]
 
 # Request bodies larger than this are refused with 413 before they are parsed.
@@ -190,6 +191,28 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+# --- Clinical notes --------------------------------------------------------------------
+# Uploaded note files larger than this are refused with 413 before the body is parsed.
+NOTES_MAX_UPLOAD_MB = env.int("NOTES_MAX_UPLOAD_MB", default=10)
+# Longest note text kept: typed content above it is a 400; text read from a file or by
+# OCR is cut here (and the note says so in extraction_error).
+NOTES_MAX_CONTENT_CHARS = env.int("NOTES_MAX_CONTENT_CHARS", default=200_000)
+# PDFs with more pages are refused at intake (400 too_many_pages).
+NOTES_PDF_MAX_PAGES = env.int("NOTES_PDF_MAX_PAGES", default=50)
+# Most bytes one PDF stream may decompress to (guards against compression bombs).
+NOTES_PDF_MAX_STREAM_BYTES = env.int("NOTES_PDF_MAX_STREAM_BYTES", default=20_000_000)
+# Largest image (width x height) handed to OCR.
+NOTES_MAX_IMAGE_PIXELS = env.int("NOTES_MAX_IMAGE_PIXELS", default=40_000_000)
+# Wall-clock budget for reading one file (PDF pages and OCR together).
+NOTES_EXTRACTION_TIME_LIMIT_SECONDS = env.float(
+    "NOTES_EXTRACTION_TIME_LIMIT_SECONDS", default=120.0
+)
+# The Tesseract binary (a name looked up on PATH, or a path). When it cannot be found,
+# scanned notes are kept with extraction_status "needs_transcription".
+NOTES_TESSERACT_CMD = env("NOTES_TESSERACT_CMD", default="tesseract")
+NOTES_TESSERACT_LANG = env("NOTES_TESSERACT_LANG", default="eng")
+NOTES_OCR_TIMEOUT_SECONDS = env.float("NOTES_OCR_TIMEOUT_SECONDS", default=60.0)
+
 # --- REST framework --------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -211,6 +234,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "core.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "token": env("API_TOKEN_THROTTLE_RATE", default="10/min"),
+        # Signing re-checks the password: throttle it like a login.
+        "note_sign": env("NOTES_SIGN_THROTTLE_RATE", default="10/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -229,6 +254,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "NoteStatusEnum": "notes.models.NoteStatus",
+        "ExtractionStatusEnum": "notes.models.ExtractionStatus",
+    },
 }
 
 # --- Chaos testing ---------------------------------------------------------------------

@@ -127,3 +127,26 @@ def test_interactions_counted_by_outcome(
         before, "clinic_interactions_recorded_total", outcome="critical"
     )
     assert delta == 1
+
+
+@pytest.mark.django_db
+def test_notes_processed_counted_by_status(
+    provider_client: APIClient, django_capture_on_commit_callbacks
+) -> None:
+    patient = PatientFactory.create()
+    before = _scrape(provider_client)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = provider_client.post(
+            f"/api/v1/patients/{patient.pk}/notes/",
+            {
+                "taken_at": timezone.now().isoformat(),
+                "content": "S: cough.\nA: bronchitis.\nP: fluids.",
+            },
+            format="json",
+        )
+    assert response.status_code == 201, response.json()
+    after = _scrape(provider_client)
+    delta = _value(after, "clinic_notes_processed_total", status="done") - _value(
+        before, "clinic_notes_processed_total", status="done"
+    )
+    assert delta == 1

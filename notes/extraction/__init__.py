@@ -1,0 +1,10 @@
+"""Pure-Python clinical note reading engine (stdlib only).
+
+Public API: :func:`analyze_note`, :class:`NoteAnalysis`, :func:`evaluate_dataset`,
+:func:`format_report`.
+"""
+
+from .analyzer import NoteAnalysis, analyze_note
+from .evaluation import evaluate_dataset, format_report
+
+__all__ = ["NoteAnalysis", "analyze_note", "evaluate_dataset", "format_report"]

@@ -1,0 +1,13 @@
+"""Celery tasks for notes: load by id, call the service, nothing more."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from notes.services import note_process
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def process_note(note_id: str) -> None:
+    """Read and analyse a note. Safe to run twice: a settled note is left alone."""
+    note_process(note_id=note_id)

@@ -1,0 +1,40 @@
+"""The evaluate_notes command."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from notes.extraction.evaluation import DEFAULT_DATASET
+
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command("evaluate_notes", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_evaluates_the_shipped_dataset_by_default() -> None:
+    report = run()
+    assert "Notes evaluated: 40" in report
+    assert "Note type accuracy:" in report
+    assert "systolic_bp" in report and "height_cm" in report
+    assert "Medications  P" in report
+    assert "Negation errors:" in report
+
+
+def test_evaluates_a_given_dataset() -> None:
+    holdout = Path(DEFAULT_DATASET).with_name("holdout.jsonl")
+    assert "Notes evaluated: 6" in run(str(holdout))
+
+
+def test_refuses_a_missing_or_foreign_file(tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match="No such dataset"):
+        run(str(tmp_path / "nope.jsonl"))
+    foreign = tmp_path / "foreign.jsonl"
+    foreign.write_text('{"hello": 1}\n')
+    with pytest.raises(CommandError, match="not an annotated notes dataset"):
+        run(str(foreign))
