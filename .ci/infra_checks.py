@@ -346,6 +346,10 @@ def check_k8s(label: str, docs: list[dict[str, Any]], production: bool) -> Itera
         provided.update(configmap.get("data", {}))
     for secret in load_all([ROOT / "deploy" / "k8s" / "base" / "secret.example.yaml"]):
         provided.update(secret.get("stringData", {}))
+    # Variables set per container (e.g. POD_IP from the downward API).
+    for deployment in deployments.values():
+        for container in deployment["spec"]["template"]["spec"]["containers"]:
+            provided.update(item["name"] for item in container.get("env", []))
     for name in sorted(provided - known):
         yield f"{label}: {name} is configured for the pods but not in .env.example"
     for name in sorted(known - provided - COMPOSE_ONLY_VARS):

@@ -23,6 +23,11 @@ ENVIRONMENT = "production"
 DEBUG = False
 SECRET_KEY = _required("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = [h.strip() for h in _required("DJANGO_ALLOWED_HOSTS").split(",") if h.strip()]
+# In Kubernetes the pod's own address (from the downward API) is a valid Host, so that
+# Prometheus can scrape /metrics pod by pod.
+_pod_ip = env.str("POD_IP", default="").strip()
+if _pod_ip:
+    ALLOWED_HOSTS.append(_pod_ip)
 _required("DATABASE_URL")  # the database itself is read in base.py from the same variable
 CHAOS_ENABLED = False
 
