@@ -9,6 +9,12 @@ from accounts.api.views import MeView, TokenView
 from appointments.api.views import AppointmentViewSet
 from doctors.api.views import DoctorViewSet
 from patients.api.views import PatientViewSet
+from summaries.api.views import (
+    CurrentSummaryPageView,
+    CurrentSummaryView,
+    PatientSummaryViewSet,
+    SummaryViewSet,
+)
 
 
 class OptionalSlashRouter(DefaultRouter):
@@ -34,10 +40,19 @@ router = OptionalSlashRouter()
 router.register("patients", PatientViewSet, basename="patient")
 router.register("doctors", DoctorViewSet, basename="doctor")
 router.register("appointments", AppointmentViewSet, basename="appointment")
+PATIENT = rf"patients/(?P<patient_pk>{OptionalSlashRouter.uuid_regex})"
+router.register(rf"{PATIENT}/summaries", PatientSummaryViewSet, basename="patient-summaries")
+router.register("summaries", SummaryViewSet, basename="summary")
 
 app_name = "api"
 urlpatterns = [
     re_path(r"^auth/token/?$", TokenView.as_view(), name="auth-token"),
     re_path(r"^auth/me/?$", MeView.as_view(), name="auth-me"),
+    re_path(rf"^{PATIENT}/summary/?$", CurrentSummaryView.as_view(), name="patient-summary"),
+    re_path(
+        rf"^{PATIENT}/summary\.html$",
+        CurrentSummaryPageView.as_view(),
+        name="patient-summary-page",
+    ),
     *router.urls,
 ]

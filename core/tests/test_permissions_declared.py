@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -62,10 +63,10 @@ def _api_routes() -> list[str]:
     for route, _callback, _namespace in _walk(get_resolver()):
         if not route.startswith("api/v1/") or "_boom" in route:
             continue
-        path = route.replace("^", "").replace("$", "").replace("/?", "/")
-        path = path.replace(
-            "(?P<pk>[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12})",
-            "5f0c3a52-4a8e-4a55-9a59-0d6f7c1f2b11",
+        path = route.replace("^", "").replace("$", "").replace("/?", "/").replace("\\.", ".")
+        # Every id in a route (pk, patient_pk, ...) is a UUID group.
+        path = re.sub(
+            r"\(\?P<\w+>\[0-9a-fA-F\][^)]*\)", "5f0c3a52-4a8e-4a55-9a59-0d6f7c1f2b11", path
         )
         client_paths.append("/" + path)
     return sorted(set(client_paths))
