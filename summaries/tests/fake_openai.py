@@ -8,6 +8,8 @@ of behaviours:
 * ``"status:429"``, ``"status:500"``, ``"status:400"`` … — an OpenAI-style error body;
   the 400 message echoes the bearer token, as real servers sometimes echo a bad key;
 * ``"sleep:<seconds>"`` — wait before answering (to trigger a client timeout);
+* ``"gate"`` — hold the reply until the test calls :meth:`FakeOpenAI.open_gate` (to
+  observe a job while it is running), then answer with the default completion;
 * ``"malformed"`` — a completion whose content is not JSON;
 * ``"reject_json_schema"`` — 400 about ``response_format`` if the request asks for
   ``json_schema``, otherwise the default completion.
@@ -38,7 +40,7 @@ DEFAULT_CONTENT: dict[str, Any] = {
 
 @dataclass(frozen=True)
 class Behaviour:
-    kind: str  # "ok" | "status" | "sleep" | "malformed" | "reject_json_schema"
+    kind: str  # "ok" | "status" | "sleep" | "gate" | "malformed" | "reject_json_schema"
     content: Any = None
     usage: tuple[int, int] = (120, 80)
     status: int = 200
@@ -64,7 +66,7 @@ def _coerce(item: Behaviour | str) -> Behaviour:
         return status(int(item.split(":", 1)[1]))
     if item.startswith("sleep:"):
         return Behaviour("sleep", seconds=float(item.split(":", 1)[1]))
-    if item in ("malformed", "reject_json_schema"):
+    if item in ("gate", "malformed", "reject_json_schema"):
         return Behaviour(item)
     raise ValueError(f"unknown behaviour {item!r}")
 
@@ -87,6 +89,8 @@ class FakeOpenAI:
         self._queue: deque[Behaviour] = deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._gate = threading.Event()
+        self.gate_reached = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(
@@ -107,8 +111,12 @@ class FakeOpenAI:
         self._thread.start()
         return self
 
+    def open_gate(self) -> None:
+        self._gate.set()
+
     def stop(self) -> None:
         self._stopping.set()  # wakes handlers that are sleeping
+        self._gate.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
@@ -171,6 +179,12 @@ class FakeOpenAI:
             def _respond(self, behaviour: Behaviour, body: dict[str, Any]) -> None:
                 if behaviour.kind == "sleep":
                     if fake._stopping.wait(behaviour.seconds):
+                        return
+                    self._completion(fake.default, body)
+                elif behaviour.kind == "gate":
+                    fake.gate_reached.set()
+                    fake._gate.wait(30)
+                    if fake._stopping.is_set():
                         return
                     self._completion(fake.default, body)
                 elif behaviour.kind == "status":
