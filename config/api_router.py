@@ -12,6 +12,12 @@ from interactions.api.views import InteractionViewSet, PatientInteractionViewSet
 from notes.api.views import NoteViewSet, PatientClinicalDataView, PatientNoteViewSet
 from outcomes.api.views import OutcomeViewSet
 from patients.api.views import PatientViewSet
+from summaries.api.views import (
+    CurrentSummaryPageView,
+    CurrentSummaryView,
+    PatientSummaryViewSet,
+    SummaryViewSet,
+)
 
 
 class OptionalSlashRouter(DefaultRouter):
@@ -33,6 +39,8 @@ class OptionalSlashRouter(DefaultRouter):
         return super().get_lookup_regex(viewset, lookup_prefix)
 
 
+PATIENT = rf"patients/(?P<patient_pk>{OptionalSlashRouter.uuid_regex})"
+
 router = OptionalSlashRouter()
 router.register("patients", PatientViewSet, basename="patient")
 router.register("doctors", DoctorViewSet, basename="doctor")
@@ -44,21 +52,25 @@ router.register(
     PatientInteractionViewSet,
     basename="patient-interaction",
 )
-router.register(
-    rf"patients/(?P<patient_pk>{OptionalSlashRouter.uuid_regex})/notes",
-    PatientNoteViewSet,
-    basename="patient-note",
-)
+router.register(rf"{PATIENT}/notes", PatientNoteViewSet, basename="patient-note")
 router.register("notes", NoteViewSet, basename="note")
+router.register(rf"{PATIENT}/summaries", PatientSummaryViewSet, basename="patient-summaries")
+router.register("summaries", SummaryViewSet, basename="summary")
 
 app_name = "api"
 urlpatterns = [
     re_path(r"^auth/token/?$", TokenView.as_view(), name="auth-token"),
     re_path(r"^auth/me/?$", MeView.as_view(), name="auth-me"),
     re_path(
-        rf"^patients/(?P<patient_pk>{OptionalSlashRouter.uuid_regex})/clinical-data/?$",
+        rf"^{PATIENT}/clinical-data/?$",
         PatientClinicalDataView.as_view(),
         name="patient-clinical-data",
+    ),
+    re_path(rf"^{PATIENT}/summary/?$", CurrentSummaryView.as_view(), name="patient-summary"),
+    re_path(
+        rf"^{PATIENT}/summary\.html$",
+        CurrentSummaryPageView.as_view(),
+        name="patient-summary-page",
     ),
     *router.urls,
 ]

@@ -35,6 +35,7 @@ def _route_label(pattern: str) -> str:
     """``^patients/(?P<pk>[...])/?$`` -> ``/patients/<pk>/``: readable, no identifiers."""
     label = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"<\1>", pattern)
     label = label.replace("^", "").replace("/?$", "/").replace("$", "").replace("/?", "/")
+    label = label.replace("\\.", ".")
     return "/" + label.lstrip("/")
 
 

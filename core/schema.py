@@ -72,8 +72,12 @@ class AutoSchema(SpectacularAutoSchema):
             key = str(status)
             if key in responses:
                 continue
+            # Errors are JSON even where the success is not (the HTML summary page).
             responses[key] = self._get_response_for_code(
-                error_response(status, description), key, direction=direction
+                error_response(status, description),
+                key,
+                media_types=["application/json"],
+                direction=direction,
             )
         return responses
 

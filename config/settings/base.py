@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "outcomes",
     "interactions",
     "notes",
+    "summaries",
 ]
 
 # Request bodies larger than this are refused with 413 before they are parsed.
@@ -145,6 +146,13 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# Periodic jobs, run by `celery -A config.celery_app beat` (one beat process per deployment).
+CELERY_BEAT_SCHEDULE = {
+    "summaries-sweep-stuck": {
+        "task": "summaries.tasks.sweep_stuck_summaries",
+        "schedule": env.float("SUMMARY_SWEEP_INTERVAL_SECONDS", default=300.0),
+    },
+}
 
 # --- Auth ------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -181,6 +189,23 @@ SCHEDULING_SLOT_MINUTES = env.int("SCHEDULING_SLOT_MINUTES", default=15)
 # rules separated by ";", days as a range or a comma list, e.g.
 # "mon-fri 08:00-12:00,13:00-18:00; sat 09:00-13:00" (see appointments.hours).
 CLINIC_OPENING_HOURS = env("CLINIC_OPENING_HOURS", default="mon-fri 08:00-18:00")
+
+# --- Patient summaries -----------------------------------------------------------------
+# "openai" (the official client; any OpenAI-compatible server via OPENAI_BASE_URL) or
+# "local" (the built-in offline summarizer, the default when no API key is set).
+OPENAI_API_KEY: str | None = env("OPENAI_API_KEY", default=None)
+OPENAI_BASE_URL: str | None = env("OPENAI_BASE_URL", default=None)
+SUMMARY_PROVIDER: str = env("SUMMARY_PROVIDER", default="openai" if OPENAI_API_KEY else "local")
+SUMMARY_MODEL: str = env("SUMMARY_MODEL", default="gpt-4o-mini")
+SUMMARY_TIMEOUT_SECONDS: float = env.float("SUMMARY_TIMEOUT_SECONDS", default=30.0)
+# Retries of 429, 5xx and timeouts, with exponential backoff and full jitter.
+SUMMARY_MAX_RETRIES: int = env.int("SUMMARY_MAX_RETRIES", default=3)
+SUMMARY_BACKOFF_BASE_SECONDS: float = env.float("SUMMARY_BACKOFF_BASE_SECONDS", default=0.5)
+SUMMARY_BACKOFF_MAX_SECONDS: float = env.float("SUMMARY_BACKOFF_MAX_SECONDS", default=8.0)
+# No name, MRN, email, phone or birthday leaves the process (see docs/summaries.md).
+SUMMARY_DEIDENTIFY: bool = env.bool("SUMMARY_DEIDENTIFY", default=True)
+# Jobs queued or running for longer are marked failed (timed_out) by the periodic sweep.
+SUMMARY_STALE_RUNNING_MINUTES: int = env.int("SUMMARY_STALE_RUNNING_MINUTES", default=15)
 
 # --- Static and media ------------------------------------------------------------------
 STATIC_URL = "static/"
@@ -257,6 +282,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "NoteStatusEnum": "notes.models.NoteStatus",
         "ExtractionStatusEnum": "notes.models.ExtractionStatus",
+        "SummaryStatusEnum": "summaries.models.SummaryStatus",
+        "SummaryErrorCodeEnum": "summaries.api.serializers.SUMMARY_ERROR_CODES",
     },
 }
 

@@ -18,3 +18,10 @@ ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 # Tasks run in-process in tests even when REDIS_URL is set (CI's PostgreSQL + Redis run);
 # the tests that are about the queue start a real worker and switch this off themselves.
 CELERY_TASK_ALWAYS_EAGER = True
+# Never call a real LLM from the tests, whatever the environment says; the tests that are
+# about the OpenAI provider point it at a local fake server.
+SUMMARY_PROVIDER = "local"
+OPENAI_API_KEY = None
+OPENAI_BASE_URL = None
+SUMMARY_BACKOFF_BASE_SECONDS = 0.001
+SUMMARY_BACKOFF_MAX_SECONDS = 0.004

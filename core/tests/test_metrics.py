@@ -150,3 +150,20 @@ def test_notes_processed_counted_by_status(
         before, "clinic_notes_processed_total", status="done"
     )
     assert delta == 1
+
+
+@pytest.mark.django_db
+def test_summaries_counted_by_provider_and_status(
+    provider_client: APIClient, django_capture_on_commit_callbacks
+) -> None:
+    patient = PatientFactory.create()
+    before = _scrape(provider_client)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = provider_client.post(f"/api/v1/patients/{patient.pk}/summaries/", {})
+    assert response.status_code == 202
+    after = _scrape(provider_client)
+    delta = _value(after, "clinic_summaries_total", provider="local", status="succeeded") - _value(
+        before, "clinic_summaries_total", provider="local", status="succeeded"
+    )
+    assert delta == 1
+    assert _value(after, "clinic_summary_generation_seconds_count", provider="local") >= 1

@@ -67,7 +67,7 @@ def _api_routes() -> list[str]:
     for route, _callback, _namespace in _walk(get_resolver()):
         if not route.startswith("api/v1/") or "_boom" in route:
             continue
-        path = route.replace("^", "").replace("$", "").replace("/?", "/")
+        path = route.replace("^", "").replace("$", "").replace("/?", "/").replace("\\.", ".")
         # Fill every named group with a value of the right shape (UUID or outcome code).
         path = re.sub(
             r"\(\?P<(\w+)>[^)]*\)",

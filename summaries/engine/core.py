@@ -1,0 +1,85 @@
+"""Public value types of the engine: options, provider configuration, result and error."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Audience = Literal["clinician", "family", "patient"]
+Length = Literal["brief", "standard", "detailed"]
+ProviderName = Literal["openai", "local"]
+ErrorCode = Literal[
+    "invalid_model_output",
+    "provider_error",
+    "provider_timeout",
+    "provider_rate_limited",
+    "provider_unavailable",
+    "configuration_error",
+]
+
+AUDIENCES: tuple[str, ...] = ("clinician", "family", "patient")
+LENGTHS: tuple[str, ...] = ("brief", "standard", "detailed")
+PROVIDERS: tuple[str, ...] = ("openai", "local")
+
+
+@dataclass(frozen=True)
+class SummaryOptions:
+    audience: Audience = "clinician"
+    length: Length = "standard"
+    deidentify: bool = True
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    provider: ProviderName
+    model: str = "gpt-4o-mini"
+    # repr=False keeps the key out of logs, tracebacks and Celery task reprs.
+    api_key: str | None = field(default=None, repr=False)
+    base_url: str | None = None
+    timeout_seconds: float = 30.0
+    max_retries: int = 3
+    backoff_base_seconds: float = 0.5
+    backoff_max_seconds: float = 8.0
+
+
+@dataclass(frozen=True)
+class SummaryResult:
+    heading: dict[str, Any]
+    narrative: str
+    diagnoses: list[str]
+    medications: list[str]
+    allergies: list[str]
+    observations: list[str]
+    plan: list[str]
+    sources: dict[str, list[str]]
+    unverified: dict[str, list[str]]
+    provider: str
+    model: str
+    prompt_version: str
+    usage: dict[str, int] | None
+    attempts: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-compatible deep copy, suitable for a JSONField."""
+        return asdict(self)
+
+
+class SummaryError(Exception):
+    """Failure to produce a summary.
+
+    ``retryable`` tells the caller (e.g. a Celery task) whether trying again later can help;
+    ``attempts`` is the number of provider calls made. ``message`` never contains the API key.
+    """
+
+    def __init__(
+        self, code: ErrorCode, message: str, retryable: bool = False, attempts: int = 0
+    ) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code: ErrorCode = code
+        self.message = message
+        self.retryable = retryable
+        self.attempts = attempts
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keeps the exception picklable (Celery result backends pickle/serialise errors).
+        return (type(self), (self.code, self.message, self.retryable, self.attempts))
