@@ -87,3 +87,28 @@ def _fresh_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+# Rows that data migrations install and the application relies on. A transactional test
+# empties every table when it ends, so the next one starts without them.
+REFERENCE_DATA = (
+    ("accounts.migrations.0001_roles", "create_groups"),
+    ("patients.migrations.0002_search_index_and_sequence", "create_sequence_row"),
+    ("outcomes.migrations.0002_reference_outcomes", "install"),
+)
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_in_transactional_tests(request: pytest.FixtureRequest) -> None:
+    """Re-install the migrations' reference data before each transactional test, with the
+    migrations' own functions."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    request.getfixturevalue("transactional_db")
+    from importlib import import_module
+
+    from django.apps import apps as django_apps
+
+    for module, function in REFERENCE_DATA:
+        getattr(import_module(module), function)(django_apps, None)

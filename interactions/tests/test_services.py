@@ -45,7 +45,7 @@ def test_demo_skips_missing_patients_quietly(db):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("second", ["amend", "retract"])
 def test_concurrent_corrections_cannot_both_succeed(second):
     patient = Patient.objects.create(
