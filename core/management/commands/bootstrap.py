@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.core.management import call_command, get_commands
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 
@@ -75,13 +75,6 @@ class Command(BaseCommand):
         alias: str = options["database"]
         seed_demo: bool = options["seed_demo"]
         verbosity: int = options["verbosity"]
-        # Fail before touching the database if the requested step cannot run at all.
-        if seed_demo and DEMO_SEED_COMMAND not in get_commands():
-            raise CommandError(
-                f"--seed-demo was given but the '{DEMO_SEED_COMMAND}' management command is "
-                "not installed in this build; unset SEED_DEMO_DATA or deploy a build that has it."
-            )
-
         self.stdout.write(f"bootstrap: waiting for the start-up lock on '{alias}'")
         with bootstrap_lock(alias) as lock:
             self.stdout.write(f"bootstrap: holding {lock}")
