@@ -96,7 +96,6 @@ def _extract(view: Mapping[str, Any]) -> Facts:
         interactions=list(view.get("interactions") or []),
         appointments=list(view.get("upcoming_appointments") or []),
     )
-    seen_dx: set[str] = set()
     meds: dict[str, dict[str, Any]] = {}
     seen_allergy: set[str] = set()
     # Oldest to newest, so a later note's medication status wins.
@@ -118,15 +117,29 @@ def _extract(view: Mapping[str, Any]) -> Facts:
         readings = _readings(data.get("vitals"))
         if readings:
             facts.vitals.insert(0, (str(note.get("date")), readings))
-    # Diagnoses in the order they were first documented.
-    for note in facts.notes:
+    # Diagnoses in the order they were first documented; one entry per condition, worded
+    # as the newest note has it ("Hypertension" then "Hypertension, improving" is one
+    # problem whose latest status is "improving").
+    position: dict[str, int] = {}
+    for note in sorted(facts.notes, key=lambda n: str(n.get("date") or "")):
         for dx in (note.get("structured_data") or {}).get("diagnoses") or []:
             text = str(dx.get("text") or "").strip()
-            if text and normalise(text) not in seen_dx:
-                seen_dx.add(normalise(text))
+            if not text:
+                continue
+            key = _condition_key(text)
+            if key in position:
+                facts.diagnoses[position[key]] = text
+            else:
+                position[key] = len(facts.diagnoses)
                 facts.diagnoses.append(text)
     facts.medications = [m for m in meds.values() if (m.get("status") or "active") == "active"]
     return facts
+
+
+def _condition_key(text: str) -> str:
+    """The condition a diagnosis names, without its status qualifier ("…, controlled")."""
+    core = re.split(r",| - | \(|;", text, maxsplit=1)[0]
+    return normalise(core)
 
 
 # --------------------------------------------------------------------------- formatting

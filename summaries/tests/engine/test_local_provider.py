@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 from summaries.engine import ProviderConfig, SummaryOptions, generate_summary
 from summaries.engine.record import PatientRecord
@@ -144,3 +145,30 @@ def test_missing_structured_keys_are_treated_as_empty(record: PatientRecord) -> 
 def test_identified_family_summary_uses_first_name(record: PatientRecord) -> None:
     text = summary(record, audience="family", deidentify=False)
     assert text.startswith(f"{FIRST_NAME} is a 62-year-old woman.")
+
+
+def test_a_condition_documented_twice_is_one_problem_in_its_newest_wording() -> None:
+    record = empty_record()
+    notes: list[Any] = [
+        {
+            "id": "n2",
+            "taken_at": "2026-11-20T09:00:00+00:00",
+            "note_type": "progress",
+            "content": "",
+            "sections": None,
+            "structured_data": {"diagnoses": [{"text": "Hypertension, improving"}]},
+        },
+        {
+            "id": "n1",
+            "taken_at": "2026-11-01T09:00:00+00:00",
+            "note_type": "progress",
+            "content": "",
+            "sections": None,
+            "structured_data": {"diagnoses": [{"text": "Hypertension"}, {"text": "Asthma"}]},
+        },
+    ]
+    record["notes"] = notes
+    result = generate_summary(record, SummaryOptions(audience="clinician"), LOCAL)
+    assert result.diagnoses == ["Hypertension, improving", "Asthma"]
+    patient = generate_summary(record, SummaryOptions(audience="patient"), LOCAL)
+    assert patient.narrative.count("high blood pressure") == 1
