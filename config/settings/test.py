@@ -9,7 +9,7 @@ SECRET_KEY = "test-only-secret-key-not-for-production"  # noqa: S105
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
 CHAOS_ENABLED = True
 CHAOS_LATENCY_SECONDS = 0.0
-MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default="/tmp/clinic-test-media")  # noqa: S108  # nosec B108 - test settings only
+MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default="/tmp/clinic-test-media")  # noqa: S108
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
