@@ -1,5 +1,7 @@
 """Settings for the test suite (pytest). SQLite unless DATABASE_URL says otherwise."""
 
+import tempfile
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -9,7 +11,8 @@ SECRET_KEY = "test-only-secret-key-not-for-production"  # noqa: S105
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
 CHAOS_ENABLED = True
 CHAOS_LATENCY_SECONDS = 0.0
-MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default="/tmp/clinic-test-media")  # noqa: S108
+# Uploaded files written by the tests; a per-run temporary directory, never a fixed path.
+MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default=tempfile.mkdtemp(prefix="clinic-test-media-"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
