@@ -263,6 +263,8 @@ REST_FRAMEWORK = {
         "note_sign": env("NOTES_SIGN_THROTTLE_RATE", default="10/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Content negotiation uses the Accept header only; no ?format= override.
+    "URL_FORMAT_OVERRIDE": None,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 

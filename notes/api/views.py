@@ -36,6 +36,7 @@ from notes.api.serializers import (
     NoteUploadSerializer,
 )
 from notes.clinical_data import patient_clinical_data
+from notes.files import CONTENT_TYPES
 from notes.filters import NoteFilterSet
 from notes.models import Note
 from notes.services import (
@@ -69,6 +70,10 @@ LOCKED = "`note_signed`: signed notes never change; `note_retracted`: entered in
 def _with_details(note: Note) -> Note:
     """The note as stored now (processing may have run eagerly since it was created)."""
     return Note.objects.with_details().get(pk=note.pk)
+
+
+# What GET .../file/ can answer: the content types intake records (notes.files).
+DOWNLOAD_MEDIA_TYPES = sorted({ct.split(";")[0] for ct in CONTENT_TYPES.values()})
 
 
 class AttachmentRenderer(BaseRenderer):
@@ -297,10 +302,11 @@ class NoteViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet[Note]):
         "`X-Content-Type-Options: nosniff`. 404 when the note was typed.",
         tags=["notes"],
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
+            (200, media_type): OpenApiResponse(
                 OpenApiTypes.BINARY,
-                description="The file (Content-Type is the type recognised at intake).",
+                description="The file, with the content type recognised at intake.",
             )
+            for media_type in DOWNLOAD_MEDIA_TYPES
         },
     )
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, AttachmentRenderer])

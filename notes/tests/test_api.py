@@ -342,3 +342,13 @@ def test_role_matrix(
         assert status == (200 if action in READS else 403)
     else:
         assert status in (200, 201, 202, 204), (role, action, status)
+
+
+def test_format_query_parameter_is_not_an_override(provider_client: APIClient) -> None:
+    """Negotiation is by Accept only: ?format= neither changes the renderer nor the error."""
+    from notes.tests.factories import make_note
+
+    note = make_note()
+    response = provider_client.get(f"/api/v1/notes/{note.pk}/file/?format=file")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"

@@ -223,6 +223,8 @@ class CurrentSummaryPageView(APIView):
 
     permission_classes = [ProviderAction]
     renderer_classes = [TemplateHTMLRenderer]
+    # No OPTIONS metadata: it would have to be rendered as HTML (405 instead).
+    metadata_class = None
     content_negotiation_class = FirstRendererNegotiation
     error_statuses = {"get": {503: FAILED}}
 

@@ -101,3 +101,10 @@ def test_page_errors_are_json(
     failed = viewer_client.get(page_url(patient))
     assert failed.status_code == 503
     assert failed.json()["code"] == "summary_failed"
+
+
+def test_options_on_the_page_is_a_json_405(viewer_client: APIClient, patient: Patient) -> None:
+    response = viewer_client.options(page_url(patient))
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "method_not_allowed"
