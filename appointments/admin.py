@@ -20,6 +20,7 @@ from appointments.services import (
     appointment_mark_no_show,
     appointment_reschedule,
 )
+from core.admin import OneAtATimeDeleteMixin
 from core.errors import Conflict
 
 
@@ -54,7 +55,7 @@ class AppointmentAdminForm(forms.ModelForm[Appointment]):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin[Appointment]):
+class AppointmentAdmin(OneAtATimeDeleteMixin, admin.ModelAdmin[Appointment]):
     form = AppointmentAdminForm
     list_display = ["start_time", "end_time", "doctor", "patient", "status", "reason"]
     list_filter = ["status", "doctor", ("start_time", admin.DateFieldListFilter)]
@@ -94,11 +95,6 @@ class AppointmentAdmin(admin.ModelAdmin[Appointment]):
 
     def delete_model(self, request: HttpRequest, obj: Appointment) -> None:
         appointment_delete(appointment=obj)
-
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
 
     def _apply(
         self,

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from core.admin import OneAtATimeDeleteMixin
 from core.errors import Conflict
 from doctors.models import Doctor
 from doctors.services import (
@@ -47,7 +48,7 @@ class DoctorAdminForm(forms.ModelForm[Doctor]):
 
 
 @admin.register(Doctor)
-class DoctorAdmin(admin.ModelAdmin[Doctor]):
+class DoctorAdmin(OneAtATimeDeleteMixin, admin.ModelAdmin[Doctor]):
     form = DoctorAdminForm
     list_display = ["full_name", "specialty", "email", "phone", "is_active", "created_at"]
     list_filter = ["is_active", "specialty"]
@@ -70,12 +71,6 @@ class DoctorAdmin(admin.ModelAdmin[Doctor]):
         if obj is not None and obj.appointments.exists():
             return False
         return super().has_delete_permission(request, obj)
-
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)
-        # Bulk deletion would bypass the appointments check; delete one at a time.
-        actions.pop("delete_selected", None)
-        return actions
 
     @admin.action(description="Activate / deactivate the selected doctors")
     def toggle_status(self, request: HttpRequest, queryset: QuerySet[Doctor]) -> None:

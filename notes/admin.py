@@ -143,15 +143,8 @@ class _ReadOnly:
         return False
 
 
-class NoteInline(_ReadOnly, admin.StackedInline[Note, Any]):
-    model = Note
-    fk_name = "patient"
-    extra = 0
-    can_delete = False
-    show_change_link = True
-    ordering = ["-taken_at", "-id"]
-    fields = INLINE_FIELDS
-    readonly_fields = INLINE_FIELDS
+class _NoteDisplay:
+    """The read-only renderings of a note, shared by the inline and the note page."""
 
     @admin.display(description="Content")
     def content_display(self, note: Note) -> SafeString:
@@ -165,9 +158,20 @@ class NoteInline(_ReadOnly, admin.StackedInline[Note, Any]):
     def structured_data_display(self, note: Note) -> SafeString:
         return render_structured_data(note)
 
-    @admin.display(description="File")
+    @admin.display(description="File (downloads through the API)")
     def file_display(self, note: Note) -> SafeString:
         return render_file(note)
+
+
+class NoteInline(_NoteDisplay, _ReadOnly, admin.StackedInline[Note, Any]):
+    model = Note
+    fk_name = "patient"
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    ordering = ["-taken_at", "-id"]
+    fields = INLINE_FIELDS
+    readonly_fields = INLINE_FIELDS
 
 
 class SignatureInline(_ReadOnly, admin.TabularInline[Signature, Any]):
@@ -178,7 +182,7 @@ class SignatureInline(_ReadOnly, admin.TabularInline[Signature, Any]):
 
 
 @admin.register(Note)
-class NoteAdmin(_ReadOnly, admin.ModelAdmin[Note]):
+class NoteAdmin(_NoteDisplay, _ReadOnly, admin.ModelAdmin[Note]):
     list_display = [
         "taken_at",
         "patient",
@@ -202,22 +206,6 @@ class NoteAdmin(_ReadOnly, admin.ModelAdmin[Note]):
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         return {}
-
-    @admin.display(description="Content")
-    def content_display(self, note: Note) -> SafeString:
-        return render_content(note)
-
-    @admin.display(description="Sections")
-    def sections_display(self, note: Note) -> SafeString:
-        return render_sections(note)
-
-    @admin.display(description="Structured data")
-    def structured_data_display(self, note: Note) -> SafeString:
-        return render_structured_data(note)
-
-    @admin.display(description="File (downloads through the API)")
-    def file_display(self, note: Note) -> SafeString:
-        return render_file(note)
 
 
 # The patient page lists the patient's notes; patients.admin knows nothing of notes.

@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
+from core.admin import OneAtATimeDeleteMixin
 from core.errors import Conflict
 from outcomes.models import Outcome
 from outcomes.services import EDITABLE_FIELDS, outcome_create, outcome_delete, outcome_update
@@ -45,7 +46,7 @@ class OutcomeAdminForm(forms.ModelForm[Outcome]):
 
 
 @admin.register(Outcome)
-class OutcomeAdmin(admin.ModelAdmin[Outcome]):
+class OutcomeAdmin(OneAtATimeDeleteMixin, admin.ModelAdmin[Outcome]):
     form = OutcomeAdminForm
     list_display = ["code", "label", "severity", "is_active", "sort_order", "updated_at"]
     list_editable = ["is_active", "sort_order"]
@@ -74,8 +75,3 @@ class OutcomeAdmin(admin.ModelAdmin[Outcome]):
         if obj is not None and obj.interactions.exists():
             return False
         return super().has_delete_permission(request, obj)
-
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions

@@ -6,13 +6,14 @@ from django.contrib import admin
 from django.forms import ModelForm
 from django.http import HttpRequest
 
+from core.admin import OneAtATimeDeleteMixin
 from interactions.admin import InteractionHistoryInline
 from patients.models import Patient
 from patients.services import EDITABLE_FIELDS, patient_create, patient_delete, patient_update
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin[Patient]):
+class PatientAdmin(OneAtATimeDeleteMixin, admin.ModelAdmin[Patient]):
     list_display = [
         "mrn",
         "last_name",
@@ -47,8 +48,3 @@ class PatientAdmin(admin.ModelAdmin[Patient]):
     def has_delete_permission(self, request: HttpRequest, obj: Patient | None = None) -> bool:
         # Bulk deletion would bypass the dependents check; delete one at a time.
         return super().has_delete_permission(request, obj)
-
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
