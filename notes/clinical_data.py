@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from notes.extraction import condition_key
 from notes.models import ExtractionStatus, Note
 from patients.models import Patient
 
@@ -62,10 +63,13 @@ def patient_clinical_data(patient: Patient) -> dict[str, Any]:
         if data.get("no_known_allergies"):
             nkda_notes.append(nid)
         for diagnosis in data.get("diagnoses") or []:
+            # One entry per condition, worded as the newest note has it ("Hypertension"
+            # then "Hypertension, controlled" is one problem, now controlled).
             entry = diagnoses.setdefault(
-                _key(diagnosis["text"]),
+                condition_key(diagnosis["text"]),
                 {"text": diagnosis["text"], "first_noted_at": taken_at, "note_ids": []},
             )
+            entry["text"] = diagnosis["text"]
             entry["last_noted_at"] = taken_at
             _add_source(entry, nid)
     active = [
@@ -80,7 +84,7 @@ def patient_clinical_data(patient: Patient) -> dict[str, Any]:
         "allergies": sorted(allergies.values(), key=lambda a: _key(a["substance"])),
         "no_known_allergies": bool(nkda_notes) and not allergies,
         "no_known_allergies_note_ids": nkda_notes,
-        "diagnoses": sorted(diagnoses.values(), key=lambda d: _key(d["text"])),
+        "diagnoses": sorted(diagnoses.values(), key=lambda d: condition_key(d["text"])),
         "source_note_ids": note_ids,
     }
 

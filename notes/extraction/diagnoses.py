@@ -75,6 +75,16 @@ class DiagnosisResult:
     excluded: list[dict[str, Any]] = field(default_factory=list)
 
 
+_QUALIFIER_SPLIT = re.compile(r",| - | \(|;")
+
+
+def condition_key(text: str) -> str:
+    """The condition a diagnosis names, without its status qualifier, for grouping:
+    "Hypertension", "Hypertension, improving" and "hypertension (controlled)" are one."""
+    core = _QUALIFIER_SPLIT.split(text, maxsplit=1)[0]
+    return " ".join(re.sub(r"[^\w\s]", " ", core.lower()).split())
+
+
 def _label_norm(label: str) -> str:
     return " ".join(_NORM_LABEL_RE.sub(" ", label.lower().replace("-", "")).split())
 

@@ -352,3 +352,22 @@ def test_format_query_parameter_is_not_an_override(provider_client: APIClient) -
     response = provider_client.get(f"/api/v1/notes/{note.pk}/file/?format=file")
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
+
+
+def test_clinical_data_groups_a_condition_under_its_newest_wording(
+    viewer_client: APIClient, patient: Patient
+) -> None:
+    author = provider_user()
+    first = make_note(
+        patient=patient, author=author, taken_at=ago(days=3), content="Assessment: Hypertension."
+    )
+    second = make_note(
+        patient=patient,
+        author=author,
+        taken_at=ago(days=1),
+        content="Assessment: Hypertension, controlled. Asthma.",
+    )
+    data = viewer_client.get(f"/api/v1/patients/{patient.pk}/clinical-data/").json()
+    by_text = {d["text"]: d for d in data["diagnoses"]}
+    assert set(by_text) == {"Hypertension, controlled", "Asthma"}
+    assert by_text["Hypertension, controlled"]["note_ids"] == [str(first.pk), str(second.pk)]

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from notes.extraction import condition_key
+
 from .core import SummaryOptions
 from .dates import clock, iso_day, long_day
 from .glossary import normalise, plain_item, plain_phrase, simplify
@@ -126,7 +128,7 @@ def _extract(view: Mapping[str, Any]) -> Facts:
             text = str(dx.get("text") or "").strip()
             if not text:
                 continue
-            key = _condition_key(text)
+            key = condition_key(text)
             if key in position:
                 facts.diagnoses[position[key]] = text
             else:
@@ -134,12 +136,6 @@ def _extract(view: Mapping[str, Any]) -> Facts:
                 facts.diagnoses.append(text)
     facts.medications = [m for m in meds.values() if (m.get("status") or "active") == "active"]
     return facts
-
-
-def _condition_key(text: str) -> str:
-    """The condition a diagnosis names, without its status qualifier ("…, controlled")."""
-    core = re.split(r",| - | \(|;", text, maxsplit=1)[0]
-    return normalise(core)
 
 
 # --------------------------------------------------------------------------- formatting
