@@ -446,3 +446,46 @@ def test_services_refuse_a_naive_time():
         )
     assert exc.value.error_dict["occurred_at"][0].code == "naive"
     assert not Interaction.objects.exists()
+
+
+def test_an_appointment_with_interactions_cannot_be_deleted(admin_client_api) -> None:
+    from appointments.tests.factories import AppointmentFactory
+    from interactions.models import Interaction
+    from interactions.services import interaction_record
+    from outcomes.models import Outcome
+
+    appointment = AppointmentFactory.create(
+        start_time=timezone.now() - timedelta(hours=2), status="completed"
+    )
+    interaction_record(
+        patient=appointment.patient,
+        outcome=Outcome.objects.get(code="healthy"),
+        appointment=appointment,
+        occurred_at=timezone.now() - timedelta(hours=1),
+    )
+    response = admin_client_api.delete(f"/api/v1/appointments/{appointment.pk}/")
+    assert response.status_code == 409
+    assert response.json()["code"] == "appointment_has_records"
+    assert Interaction.objects.filter(appointment=appointment).count() == 1
+
+
+def test_the_admin_refuses_to_delete_an_appointment_with_interactions(admin_client) -> None:
+    from appointments.tests.factories import AppointmentFactory
+    from interactions.services import interaction_record
+    from outcomes.models import Outcome
+
+    appointment = AppointmentFactory.create(
+        start_time=timezone.now() - timedelta(hours=2), status="completed"
+    )
+    interaction_record(
+        patient=appointment.patient,
+        outcome=Outcome.objects.get(code="healthy"),
+        appointment=appointment,
+        occurred_at=timezone.now() - timedelta(hours=1),
+    )
+    url = f"/admin/appointments/appointment/{appointment.pk}/delete/"
+    page = admin_client.get(url)
+    assert page.status_code == 200
+    assert b"Cannot delete appointment" in page.content
+    admin_client.post(url, {"post": "yes"})
+    assert type(appointment).objects.filter(pk=appointment.pk).exists()
