@@ -107,7 +107,9 @@ class AwareDateTimeFormField(forms.DateTimeField):
             raise forms.ValidationError(
                 "Include a UTC offset, e.g. 2026-03-02T09:30:00Z.", code="naive"
             )
-        return parsed
+        # Compared in UTC: the databases accept narrower offsets than ISO 8601 allows
+        # (PostgreSQL stops at ±15:59), and the instant is what matters.
+        return parsed.astimezone(UTC)
 
 
 class AwareDateTimeFilter(django_filters.DateTimeFilter):

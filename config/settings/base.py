@@ -316,7 +316,10 @@ def build_logging(log_format: str, level: str) -> dict[str, object]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": "core.logging.RequestIdFilter"}},
+        "filters": {
+            "request_id": {"()": "core.logging.RequestIdFilter"},
+            "redact_request": {"()": "core.logging.RedactRequestFilter"},
+        },
         "formatters": {
             "json": {
                 "()": "pythonjsonlogger.json.JsonFormatter",
@@ -339,7 +342,11 @@ def build_logging(log_format: str, level: str) -> dict[str, object]:
         "loggers": {
             # Django's own request logger repeats what our access log says, with the raw
             # path (which may carry identifiers); keep it to errors.
-            "django.request": {"level": "ERROR", "propagate": True},
+            "django.request": {
+                "level": "ERROR",
+                "propagate": True,
+                "filters": ["redact_request"],
+            },
             # runserver's own line contains the query string (which can hold a searched
             # name); the access log in core.middleware replaces it.
             "django.server": {"level": "CRITICAL", "propagate": True},

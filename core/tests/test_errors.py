@@ -130,3 +130,15 @@ def test_503_simulated(viewer_client: APIClient) -> None:
 
 def test_role_enum_order() -> None:
     assert Role.VIEWER < Role.PROVIDER < Role.ADMIN
+
+
+@pytest.mark.urls("core.tests.urls_boom")
+@pytest.mark.django_db
+def test_500_logs_carry_no_query_string(api_client: APIClient, caplog) -> None:
+    response = api_client.get("/api/v1/_boom/?search=Zebulon%20Quixote")
+    assert response.status_code == 500
+    django_records = [r for r in caplog.records if r.name == "django.request"]
+    assert django_records  # Django did log the failure...
+    for record in caplog.records:  # ...but nothing logged carries the searched name
+        assert "Zebulon" not in record.getMessage()
+        assert "Zebulon" not in repr(record.__dict__)

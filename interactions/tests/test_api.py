@@ -489,3 +489,16 @@ def test_the_admin_refuses_to_delete_an_appointment_with_interactions(admin_clie
     assert b"Cannot delete appointment" in page.content
     admin_client.post(url, {"post": "yes"})
     assert type(appointment).objects.filter(pk=appointment.pk).exists()
+
+
+def test_filter_offsets_beyond_the_databases_range_are_compared_in_utc(viewer_client) -> None:
+    """ISO 8601 allows +16:13; PostgreSQL does not. The filter converts to UTC first."""
+    response = viewer_client.get(
+        "/api/v1/interactions/",
+        {
+            "occurred_before": "0250-12-22T22:16:25+16:13",
+            "occurred_after": "2026-01-01T00:00:00-23:59",
+        },
+    )
+    assert response.status_code == 200
+    assert response.json()["count"] == 0
