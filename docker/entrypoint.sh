@@ -47,8 +47,12 @@ case "$role" in
         # line, query string included, and query strings can carry patient names
         # (?search=...). The application writes its own access log without them
         # (core.middleware), with the request id.
+        # --limit-request-line 8190 (gunicorn's largest bounded value, default 4094):
+        # long filter and cursor query strings reach the API and get its JSON errors;
+        # only a request line past 8 KiB is refused by gunicorn itself (414).
         exec "$PYTHON" -m gunicorn config.wsgi:application \
             --bind "0.0.0.0:${PORT:-8000}" \
+            --limit-request-line 8190 \
             --workers "${GUNICORN_WORKERS:-3}" \
             --threads "${GUNICORN_THREADS:-2}" \
             --timeout "${GUNICORN_TIMEOUT:-60}" \
