@@ -18,7 +18,9 @@ PROD_ENV = {
 
 
 def _run(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if k not in PROD_ENV and k != "REDIS_URL"}
+    """Run ``code`` in a fresh interpreter with only ``env`` deciding the stack."""
+    inherited = {*PROD_ENV, "REDIS_URL", "CELERY_BROKER_URL"}
+    base = {k: v for k, v in os.environ.items() if k not in inherited}
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
@@ -65,20 +67,7 @@ def test_local_settings_default_to_the_embedded_stack() -> None:
         "print(s.DATABASES['default']['ENGINE'], s.CACHES['default']['BACKEND'], "
         "s.CELERY_TASK_ALWAYS_EAGER, s.CHAOS_ENABLED, s.CLINIC_TIME_ZONE)"
     )
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _run(code, env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
         "django.db.backends.sqlite3",
