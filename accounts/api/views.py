@@ -7,13 +7,13 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.api.serializers import MeSerializer, TokenRequestSerializer, TokenSerializer
 from accounts.services import token_issue, token_revoke
 from core.authentication import BearerTokenAuthentication
 from core.permissions import PublicEndpoint, Role, ViewerAction, role_of
+from core.throttling import ClientIpScopedRateThrottle
 
 
 class TokenView(APIView):
@@ -33,7 +33,7 @@ class TokenView(APIView):
         return [ViewerAction()]
 
     def get_throttles(self) -> list[Any]:
-        return [ScopedRateThrottle()] if self.request.method == "POST" else []
+        return [ClientIpScopedRateThrottle()] if self.request.method == "POST" else []
 
     @extend_schema(
         tags=["auth"],

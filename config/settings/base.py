@@ -154,6 +154,21 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Client address --------------------------------------------------------------------
+# X-Forwarded-For is believed only from our own proxies (see core/client_ip.py): either
+# the networks they live in, or how many of them stand in front of the app. Default none:
+# the address is REMOTE_ADDR and a forged header changes nothing.
+TRUSTED_PROXIES = [
+    ipaddress.ip_network(n.strip(), strict=False)
+    for n in env.list("TRUSTED_PROXIES", default=[])
+    if n.strip()
+]
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXIES and TRUSTED_PROXY_COUNT:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("Set TRUSTED_PROXIES or TRUSTED_PROXY_COUNT, not both.")
+
 # --- Auth ------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

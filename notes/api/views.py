@@ -21,10 +21,11 @@ from rest_framework.parsers import JSONParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle
 
 from core.errors import ServiceUnavailable
 from core.permissions import ClinicalRecord, ProviderAction
+from core.throttling import ClientIpScopedRateThrottle
 from notes.api.serializers import (
     AddendumCreateSerializer,
     ClinicalDataSerializer,
@@ -205,7 +206,7 @@ class NoteViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet[Note]):
 
     def get_throttles(self) -> list[BaseThrottle]:
         if self.action == "sign":
-            return [ScopedRateThrottle()]
+            return [ClientIpScopedRateThrottle()]
         return []
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
