@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.request import Request
@@ -10,6 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.serializers import MeSerializer, TokenRequestSerializer, TokenSerializer
+from accounts.errors import AccountErrorCode
+from accounts.lockout import LockedOut, is_locked_out
 from accounts.services import token_issue, token_revoke
 from core.authentication import BearerTokenAuthentication
 from core.permissions import PublicEndpoint, Role, ViewerAction, role_of
@@ -21,7 +24,12 @@ class TokenView(APIView):
 
     throttle_scope = "token"
     error_statuses = {
-        "post": {401: "`invalid_credentials`: wrong username or password.", 429: None}
+        "post": {
+            401: "`invalid_credentials`: wrong username or password.",
+            429: "`throttled` (too many requests from this address) or `locked_out` (too "
+            "many failed sign-ins for this account or address; the same answer whether or "
+            "not the username exists). See Retry-After.",
+        }
     }
     # Bearer only: a browser session must not be able to mint tokens without CSRF checks.
     authentication_classes = [BearerTokenAuthentication]
@@ -62,11 +70,17 @@ class TokenView(APIView):
             username=serializer.validated_data["username"],
             password=serializer.validated_data["password"],
         )
+        if user is None and is_locked_out(request._request):
+            raise LockedOut()
         if user is None or role_of(user) == Role.NONE:
             raise exceptions.AuthenticationFailed(
-                "Unable to log in with the provided credentials.", code="invalid_credentials"
+                "Unable to log in with the provided credentials.",
+                code=AccountErrorCode.INVALID_CREDENTIALS,
             )
         token, expires_at = token_issue(user=user)
+        # As Django's login() does: clears this account's failed attempts (django-axes)
+        # and updates last_login.
+        user_logged_in.send(sender=type(user), request=request._request, user=user)
         return Response(TokenSerializer({"token": token, "expires_at": expires_at}).data)
 
     @extend_schema(tags=["auth"], operation_id="auth_token_destroy", responses={204: None})

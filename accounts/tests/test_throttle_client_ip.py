@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import itertools
+from typing import Any
+
 import pytest
 from rest_framework.test import APIClient
 
 pytestmark = pytest.mark.django_db
+_names = itertools.count()
 
 
-def _attempt(client: APIClient, **headers: str):
+def _attempt(client: APIClient, **headers: Any) -> Any:
     return client.post(
         "/api/v1/auth/token/",
-        {"username": "nobody-here", "password": "wrong"},
+        # A fresh username each time: this is about the throttle, not the account lockout.
+        {"username": f"nobody-{next(_names)}", "password": "wrong"},
         format="json",
         **headers,
     )

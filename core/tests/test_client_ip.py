@@ -5,16 +5,16 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
+from django.http import HttpRequest
 from django.test import RequestFactory
 
 from core.client_ip import client_ip
 
 
-def _request(remote: str, xff: str | None = None):
-    extra = {"REMOTE_ADDR": remote}
-    if xff is not None:
-        extra["HTTP_X_FORWARDED_FOR"] = xff
-    return RequestFactory().get("/", **extra)
+def _request(remote: str, xff: str | None = None) -> HttpRequest:
+    if xff is None:
+        return RequestFactory().get("/", REMOTE_ADDR=remote)
+    return RequestFactory().get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=xff)
 
 
 def _nets(*cidrs: str) -> list:

@@ -197,7 +197,8 @@ class NoteViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet[Note]):
             403: "Role too low, or `invalid_password`.",
             409: "`already_signed` (same signer and meaning), `note_retracted`, "
             "`extraction_pending`, `note_not_transcribed`.",
-            429: "Too many signing attempts; see Retry-After.",
+            429: "`throttled` (too many signing attempts) or `locked_out` (too many wrong "
+            "passwords: the account is locked for sign-in and signing); see Retry-After.",
         },
         "addenda": {409: "`note_not_signed`, `note_is_addendum`, `note_retracted`."},
         "retract": {409: "`note_retracted`: already entered in error.", 403: "`not_author`."},
