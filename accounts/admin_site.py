@@ -71,7 +71,8 @@ class ClinicAdminLoginForm(AdminAuthenticationForm):
         cleaned: dict[str, Any] = super().clean()
         user = self.get_user()
         if user is not None and user_has_device(user):
-            device = match_token(user, (cleaned.get("otp_token") or "").strip())
+            code = (cleaned.get("otp_token") or "").strip()
+            device = match_token(user, code) if code else None
             if device is None:
                 # Counted by django-axes like a wrong password.
                 user_login_failed.send(
