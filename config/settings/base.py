@@ -228,6 +228,8 @@ AXES_DISABLE_ACCESS_LOG = True  # successful logins belong to the audit trail, n
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_VERBOSE = False
+# Masked in axes' records and log lines (the password always is).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
 
 # --- Admin console ---------------------------------------------------------------------
 # Where the admin lives ("admin/" by default); a less obvious path cuts scanner noise.
