@@ -7,13 +7,14 @@ REQS := requirements/base.txt requirements/production.txt requirements/local.txt
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint schema format migrate seed clean help
+.PHONY: run test lint schema format migrate seed clean help bench bench-smoke
 
 help:
 	@echo "make run     - install, migrate, seed the demo clinic, serve on http://$(HOST):$(PORT)"
 	@echo "make test    - run the whole test suite (SQLite, or DATABASE_URL's database)"
 	@echo "make lint    - ruff check, ruff format --check, mypy"
 	@echo "make schema  - write schema.yaml and validate the OpenAPI schema"
+	@echo "make bench   - API benchmark against the reference server (PostgreSQL, wrk; see bench/)"
 
 $(STAMP): $(REQS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +53,12 @@ format: $(STAMP)
 schema: $(STAMP)
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py spectacular --validate --fail-on-warn --file schema.yaml
 	@echo "schema.yaml written and valid"
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+bench-smoke: $(STAMP)
+	$(BIN)/python bench/run.py --profile smoke --duration 2 --passes 1
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
