@@ -64,15 +64,6 @@ def role_of(user: Any) -> Role:
     return role
 
 
-def role_from_flags(user: Any, row: Any) -> Role:
-    """The role from ``role_<name>`` booleans annotated on a query ``row`` (the token
-    lookup reads them in the same query as the user)."""
-    if user.is_superuser:
-        return Role.ADMIN
-    held = [role for role in ROLE_GROUPS if getattr(row, f"role_{role.name.lower()}", False)]
-    return max(held, default=Role.NONE)
-
-
 def remember_role(user: Any, role: Role) -> None:
     """Memoise ``role`` on this user object; it lives as long as the request's user."""
     user._clinic_role = role
