@@ -31,8 +31,8 @@ def _lookup_sql() -> str:
     token, user = AuthToken._meta, User._meta
     membership = User.groups.through._meta
     group = Group._meta
-    columns = [f"t.{qn(f.column)}" for f in token.concrete_fields]
-    columns += [f"u.{qn(f.column)}" for f in user.concrete_fields]
+    columns = [f"t.{qn(f.get_attname_column()[1])}" for f in token.concrete_fields]
+    columns += [f"u.{qn(f.get_attname_column()[1])}" for f in user.concrete_fields]
     rank = " ".join(f"WHEN %s THEN {int(role)}" for role in ROLE_GROUPS)
     # Identifiers come from model metadata, quoted; every value is a parameter.
     return (
@@ -41,13 +41,13 @@ def _lookup_sql() -> str:
         f"FROM {qn(membership.db_table)} m JOIN {qn(group.db_table)} g "
         f"ON g.{qn('id')} = m.{qn('group_id')} WHERE m.{qn('user_id')} = u.{qn('id')}) "
         f"FROM {qn(token.db_table)} t JOIN {qn(user.db_table)} u "
-        f"ON u.{qn(user.pk.column)} = t.{qn('user_id')} "
-        f"WHERE t.{qn(token.pk.column)} = %s"
+        f"ON u.{qn('id')} = t.{qn('user_id')} "
+        f"WHERE t.{qn('digest')} = %s"
     )
 
 
 @cache
-def _converters(model: type[Any]) -> list[Converter]:
+def _converters(model: Any) -> list[Converter]:
     """The database converters the ORM would apply to each concrete column of ``model``
     (SQLite returns datetimes as text, for instance)."""
     out = []
