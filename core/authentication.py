@@ -31,8 +31,8 @@ def _lookup_sql() -> str:
     token, user = AuthToken._meta, User._meta
     membership = User.groups.through._meta
     group = Group._meta
-    columns = [f"t.{qn(f.get_attname_column()[1])}" for f in token.concrete_fields]
-    columns += [f"u.{qn(f.get_attname_column()[1])}" for f in user.concrete_fields]
+    columns = [f"t.{qn(str(f.column))}" for f in token.concrete_fields]
+    columns += [f"u.{qn(str(f.column))}" for f in user.concrete_fields]
     rank = " ".join(f"WHEN %s THEN {int(role)}" for role in ROLE_GROUPS)
     # Identifiers come from model metadata, quoted; every value is a parameter.
     return (
@@ -58,7 +58,7 @@ def _converters(model: Any) -> list[Converter]:
     return out
 
 
-def _instance(model: type[Any], values: tuple[Any, ...]) -> Any:
+def _instance(model: Any, values: tuple[Any, ...]) -> Any:
     converted = []
     for value, (converters, column) in zip(values, _converters(model), strict=True):
         for convert in converters:
