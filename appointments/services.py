@@ -33,6 +33,7 @@ from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
 
 from appointments.availability import next_free_starts
+from appointments.errors import AppointmentErrorCode
 from appointments.models import (
     DOCTOR_OVERLAP_CONSTRAINT,
     PATIENT_OVERLAP_CONSTRAINT,
@@ -40,7 +41,7 @@ from appointments.models import (
     AppointmentStatus,
 )
 from core import metrics
-from core.errors import Conflict
+from core.errors import Conflict, conflict_from_protected
 from doctors.models import Doctor
 from patients.models import Patient
 
@@ -68,7 +69,11 @@ def _conflict(
         detail = "The patient already has an appointment that overlaps this time."
     return Conflict(
         detail,
-        code=f"{who}_conflict",
+        code=(
+            AppointmentErrorCode.DOCTOR_CONFLICT
+            if who == "doctor"
+            else AppointmentErrorCode.PATIENT_CONFLICT
+        ),
         conflicting_appointment_id=str(other.pk) if other is not None else None,
         next_available=[s.isoformat() for s in suggestions],
     )
@@ -103,7 +108,7 @@ def _validate(appointment: Appointment, *, now: datetime) -> None:
     if not appointment.doctor.is_active:
         raise Conflict(
             "The doctor is inactive and cannot be booked.",
-            code="doctor_inactive",
+            code=AppointmentErrorCode.DOCTOR_INACTIVE,
             doctor_id=str(appointment.doctor_id),
         )
     for who in ("doctor", "patient"):
@@ -142,9 +147,9 @@ def _overlap_constraint(exc: IntegrityError) -> str | None:
 def _ensure_status(appointment: Appointment, *, action: str) -> None:
     if not appointment.is_scheduled:
         code = (
-            "already_cancelled"
+            AppointmentErrorCode.ALREADY_CANCELLED
             if appointment.status == AppointmentStatus.CANCELLED
-            else "not_scheduled"
+            else AppointmentErrorCode.NOT_SCHEDULED
         )
         raise Conflict(
             f"Only a scheduled appointment can be {action}; "
@@ -243,7 +248,7 @@ def _close(
     if not appointment.has_started(now or timezone.now()):
         raise Conflict(
             f"An appointment can be {action} only once it has started.",
-            code="not_started",
+            code=AppointmentErrorCode.NOT_STARTED,
             start_time=appointment.start_time.isoformat(),
         )
     appointment.status = status
@@ -272,14 +277,12 @@ def appointment_delete(*, appointment: Appointment) -> None:
     """Delete an appointment that no clinical record refers to.
 
     Clinical records (interactions, notes) point at appointments with PROTECT foreign
-    keys; the database refuses and this reports it as a 409.
+    keys; Django refuses and this reports it as a 409 ``has_dependents``.
     """
     try:
         with transaction.atomic():
             appointment.delete()
     except (ProtectedError, RestrictedError) as exc:
-        raise Conflict(
-            "The appointment has clinical records attached and cannot be deleted; "
-            "cancel it instead.",
-            code="appointment_has_records",
+        raise conflict_from_protected(
+            exc, what="The appointment", hint="Cancel it instead."
         ) from exc

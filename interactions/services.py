@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
@@ -31,13 +31,14 @@ from django.utils import timezone
 
 from appointments.models import Appointment
 from core import metrics
-from core.errors import Conflict
+from core.errors import Conflict, CoreErrorCode, conflict_from_constraint
+from core.validators import validate_not_future
 from doctors.models import Doctor
-from interactions.models import Interaction, InteractionStatus
+from interactions.errors import InteractionErrorCode
+from interactions.models import AMENDS_UNIQUE, Interaction, InteractionStatus
 from outcomes.models import Outcome
 from patients.models import Patient
 
-CLOCK_SKEW = timedelta(minutes=5)
 AMENDABLE_FIELDS = ("outcome", "notes", "occurred_at", "doctor", "appointment")
 
 
@@ -56,18 +57,17 @@ def _validate(interaction: Interaction, *, now: datetime, previous_outcome: str 
         raise ValidationError(
             {
                 "occurred_at": ValidationError(
-                    "Include a UTC offset; a time without one is ambiguous.", code="naive"
+                    "Include a UTC offset; a time without one is ambiguous.",
+                    code=CoreErrorCode.NAIVE,
                 )
             }
         )
-    if occurred_at > now + CLOCK_SKEW:
-        raise ValidationError(
-            {
-                "occurred_at": ValidationError(
-                    "An interaction cannot be recorded for the future.", code="future"
-                )
-            }
-        )
+    validate_not_future(
+        occurred_at,
+        field="occurred_at",
+        message="An interaction cannot be recorded for the future.",
+        now=now,
+    )
     outcome: Outcome = interaction.outcome
     if not outcome.is_active and outcome.code != previous_outcome:
         raise ValidationError(
@@ -75,7 +75,7 @@ def _validate(interaction: Interaction, *, now: datetime, previous_outcome: str 
                 "outcome": ValidationError(
                     f"The outcome '{outcome.code}' is inactive and cannot be used for new "
                     "interactions.",
-                    code="outcome_inactive",
+                    code=InteractionErrorCode.OUTCOME_INACTIVE,
                 )
             }
         )
@@ -84,7 +84,8 @@ def _validate(interaction: Interaction, *, now: datetime, previous_outcome: str 
         raise ValidationError(
             {
                 "appointment_id": ValidationError(
-                    "The appointment belongs to another patient.", code="other_patient"
+                    "The appointment belongs to another patient.",
+                    code=InteractionErrorCode.OTHER_PATIENT,
                 )
             }
         )
@@ -176,7 +177,7 @@ def _lock_current(interaction: Interaction, *, action: str) -> Interaction:
         raise Conflict(
             f"Only a current entry can be {action}; this one is "
             f"{target.get_status_display().lower()}.",
-            code="not_current",
+            code=InteractionErrorCode.NOT_CURRENT,
             status=target.status,
         )
     return target
@@ -214,11 +215,12 @@ def interaction_amend(
         with transaction.atomic():
             amendment.save(force_insert=True)
     except IntegrityError as exc:
-        if Interaction.objects.filter(amends=target).exists():
-            raise Conflict(
-                "This entry has already been amended.", code="not_current", status="amended"
-            ) from exc
-        raise
+        already_amended = Conflict(
+            "This entry has already been amended.",
+            code=InteractionErrorCode.NOT_CURRENT,
+            status=InteractionStatus.AMENDED,
+        )
+        raise conflict_from_constraint(exc, {AMENDS_UNIQUE: already_amended}) from exc
     target.status = InteractionStatus.AMENDED
     target.save(update_fields=["status"])
     refresh_latest_outcome(patient_id=target.patient_id)
@@ -237,7 +239,11 @@ def interaction_retract(
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError(
-            {"reason": ValidationError("Say why the entry is retracted.", code="required")}
+            {
+                "reason": ValidationError(
+                    "Say why the entry is retracted.", code=CoreErrorCode.REQUIRED
+                )
+            }
         )
     target = _lock_current(interaction, action="retracted")
     target.status = InteractionStatus.ENTERED_IN_ERROR

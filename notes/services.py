@@ -21,11 +21,13 @@ from django.utils import timezone
 from rest_framework import status
 
 from core import metrics
-from core.errors import ApiError, Conflict
+from core.errors import ApiError, Conflict, CoreErrorCode, conflict_from_constraint
 from core.permissions import Role, role_of
+from notes.errors import NoteErrorCode
 from notes.extraction import analyze_note
 from notes.files import FileKind, kind_of, sniff
 from notes.models import (
+    SIGNATURE_UNIQUE,
     ContentSource,
     ExtractionStatus,
     Note,
@@ -44,25 +46,33 @@ UPDATABLE_FIELDS = ("content", "taken_at", "note_type")
 
 class InvalidPassword(ApiError):
     status_code = status.HTTP_403_FORBIDDEN
-    default_code = "invalid_password"
+    default_code = NoteErrorCode.INVALID_PASSWORD
     default_detail = "The password is not correct; the note was not signed."
 
 
 class NotAuthor(ApiError):
     status_code = status.HTTP_403_FORBIDDEN
-    default_code = "not_author"
+    default_code = NoteErrorCode.NOT_AUTHOR
     default_detail = "Only the note's author or an Admin may do this."
 
 
 def _note_signed() -> Conflict:
     return Conflict(
         "The note is signed and can no longer change; add an addendum or retract it.",
-        code="note_signed",
+        code=NoteErrorCode.NOTE_SIGNED,
     )
 
 
 def _note_retracted() -> Conflict:
-    return Conflict("The note was entered in error and is closed.", code="note_retracted")
+    return Conflict(
+        "The note was entered in error and is closed.", code=NoteErrorCode.NOTE_RETRACTED
+    )
+
+
+def _already_signed() -> Conflict:
+    return Conflict(
+        "You have already signed this note with this meaning.", code=NoteErrorCode.ALREADY_SIGNED
+    )
 
 
 def _ensure_author_or_admin(note: Note, user: User) -> None:
@@ -79,19 +89,25 @@ def _ensure_open(note: Note) -> None:
 
 def _check_content(content: str) -> None:
     if not content.strip():
-        raise ValidationError({"content": ValidationError("The note is blank.", code="blank")})
+        raise ValidationError(
+            {"content": ValidationError("The note is blank.", code=CoreErrorCode.BLANK)}
+        )
     if len(content) > settings.NOTES_MAX_CONTENT_CHARS:
         raise ValidationError(
             {
                 "content": ValidationError(
                     f"Notes are limited to {settings.NOTES_MAX_CONTENT_CHARS} characters.",
-                    code="too_long",
+                    code=NoteErrorCode.TOO_LONG,
                 )
             }
         )
     if "\x00" in content:
         raise ValidationError(
-            {"content": ValidationError("NUL characters are not allowed.", code="invalid")}
+            {
+                "content": ValidationError(
+                    "NUL characters are not allowed.", code=CoreErrorCode.INVALID
+                )
+            }
         )
 
 
@@ -178,8 +194,8 @@ def note_create_from_upload(
         if not sniffed.text.strip():
             raise ApiError(
                 "The file contains no text.",
-                code="empty_file",
-                errors=[{"field": "file", "code": "empty_file", "detail": "No text."}],
+                code=NoteErrorCode.EMPTY_FILE,
+                errors=[{"field": "file", "code": NoteErrorCode.EMPTY_FILE, "detail": "No text."}],
             )
         content, source = sniffed.text, ContentSource.TEXT_FILE
         _check_content(content)
@@ -339,16 +355,15 @@ def _record_signature(*, note: Note, signer: User, meaning: str) -> Signature:
     if note.extraction_status in (ExtractionStatus.PENDING, ExtractionStatus.PROCESSING):
         raise Conflict(
             "The note is still being read; sign it once extraction has finished.",
-            code="extraction_pending",
+            code=NoteErrorCode.EXTRACTION_PENDING,
         )
     if not note.content.strip():
         raise Conflict(
-            "The note has no text to sign; transcribe it first.", code="note_not_transcribed"
+            "The note has no text to sign; transcribe it first.",
+            code=NoteErrorCode.NOTE_NOT_TRANSCRIBED,
         )
     if Signature.objects.filter(note=note, signer=signer, meaning=meaning).exists():
-        raise Conflict(
-            "You have already signed this note with this meaning.", code="already_signed"
-        )
+        raise _already_signed()
     full_name = signer.get_full_name()
     signature = Signature(
         note=note,
@@ -362,9 +377,7 @@ def _record_signature(*, note: Note, signer: User, meaning: str) -> Signature:
         with transaction.atomic():
             signature.save(force_insert=True)
     except IntegrityError as exc:
-        raise Conflict(
-            "You have already signed this note with this meaning.", code="already_signed"
-        ) from exc
+        raise conflict_from_constraint(exc, {SIGNATURE_UNIQUE: _already_signed()}) from exc
     if note.status != NoteStatus.SIGNED:
         note.status = NoteStatus.SIGNED
         note.save(update_fields=["status", "updated_at"])
@@ -387,17 +400,19 @@ def note_add_addendum(
     if parent.parent_id:
         raise Conflict(
             "Add the addendum to the original note, not to another addendum.",
-            code="note_is_addendum",
+            code=NoteErrorCode.NOTE_IS_ADDENDUM,
         )
     if not parent.is_signed:
         raise Conflict(
-            "Only signed notes take addenda; edit the draft instead.", code="note_not_signed"
+            "Only signed notes take addenda; edit the draft instead.",
+            code=NoteErrorCode.NOTE_NOT_SIGNED,
         )
     if taken_at < parent.taken_at:
         raise ValidationError(
             {
                 "taken_at": ValidationError(
-                    "An addendum cannot be dated before the note it adds to.", code="before_parent"
+                    "An addendum cannot be dated before the note it adds to.",
+                    code=NoteErrorCode.BEFORE_PARENT,
                 )
             }
         )
@@ -419,7 +434,9 @@ def note_retract(*, note: Note, by: User, reason: str) -> Note:
     if note.is_retracted:
         raise _note_retracted()
     if not reason.strip():
-        raise ValidationError({"reason": ValidationError("Give a reason.", code="blank")})
+        raise ValidationError(
+            {"reason": ValidationError("Give a reason.", code=CoreErrorCode.BLANK)}
+        )
     note.status = NoteStatus.ENTERED_IN_ERROR
     note.retracted_at = timezone.now()
     note.retracted_by = by

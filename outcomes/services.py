@@ -8,14 +8,17 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
-from core.errors import Conflict
-from outcomes.models import Outcome
+from core.errors import Conflict, conflict_from_constraint, conflict_from_protected
+from outcomes.errors import OutcomeErrorCode
+from outcomes.models import CODE_UNIQUE, Outcome
 
 EDITABLE_FIELDS = ("label", "description", "severity", "is_active", "sort_order")
 
 
 def _duplicate(code: str) -> Conflict:
-    return Conflict(f"An outcome with the code '{code}' already exists.", code="duplicate_code")
+    return Conflict(
+        f"An outcome with the code '{code}' already exists.", code=OutcomeErrorCode.DUPLICATE_CODE
+    )
 
 
 @transaction.atomic
@@ -48,7 +51,7 @@ def outcome_create(
             # row created concurrently instead of failing.
             outcome.save(force_insert=True)
     except IntegrityError as exc:
-        raise _duplicate(code) from exc
+        raise conflict_from_constraint(exc, {CODE_UNIQUE: _duplicate(code)}) from exc
     return outcome
 
 
@@ -64,7 +67,7 @@ def outcome_update(*, outcome: Outcome, **changes: Any) -> Outcome:
                     "code": ValidationError(
                         "The code of an outcome cannot change; create a new outcome and "
                         "deactivate this one instead.",
-                        code="code_immutable",
+                        code=OutcomeErrorCode.CODE_IMMUTABLE,
                     )
                 }
             )
@@ -80,13 +83,11 @@ def outcome_update(*, outcome: Outcome, **changes: Any) -> Outcome:
 
 @transaction.atomic
 def outcome_delete(*, outcome: Outcome) -> None:
-    """Delete an outcome no interaction uses; otherwise 409 ``outcome_in_use``."""
+    """Delete an outcome no interaction uses; otherwise 409 ``has_dependents``."""
     try:
         with transaction.atomic():
             outcome.delete()
     except ProtectedError as exc:
-        raise Conflict(
-            "The outcome is used by recorded interactions and cannot be deleted; "
-            "deactivate it instead.",
-            code="outcome_in_use",
+        raise conflict_from_protected(
+            exc, what="The outcome", hint="Deactivate it instead."
         ) from exc

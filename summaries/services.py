@@ -37,6 +37,7 @@ from summaries.engine import (
 )
 from summaries.engine.core import ProviderName
 from summaries.engine.local_provider import LOCAL_MODEL
+from summaries.errors import JobErrorCode, SummaryErrorCode
 from summaries.models import REUSABLE_STATUSES, Provider, Summary, SummaryStatus
 from summaries.record import build_record
 
@@ -53,8 +54,6 @@ RESULT_KEYS = (
     "sources",
     "unverified",
 )
-TIMED_OUT = "timed_out"
-INTERNAL_ERROR = "internal_error"
 
 
 class RunOutcome(enum.StrEnum):
@@ -125,7 +124,7 @@ def _enqueue(summary_id: uuid.UUID, *, undo: Callable[[], None]) -> None:
         undo()
         raise ServiceUnavailable(
             "The job queue is unavailable, so the summary could not be queued. Try again later.",
-            code="queue_unavailable",
+            code=SummaryErrorCode.QUEUE_UNAVAILABLE,
         ) from exc
 
 
@@ -257,7 +256,7 @@ def _failed(summary: Summary) -> ServiceUnavailable:
     return ServiceUnavailable(
         "The summary of the current record could not be generated "
         f"({error.get('code', 'unknown')}). A Provider can retry it.",
-        code="summary_failed",
+        code=SummaryErrorCode.SUMMARY_FAILED,
         summary_id=str(summary.pk),
         error=error,
     )
@@ -274,7 +273,7 @@ def summary_retry(*, summary: Summary) -> Summary:
         if not locked.can_retry():
             raise Conflict(
                 f"Only a failed summary can be retried; this one is {locked.status}.",
-                code="summary_not_failed",
+                code=SummaryErrorCode.SUMMARY_NOT_FAILED,
             )
         previous = {
             name: getattr(locked, name)
@@ -366,7 +365,7 @@ def summary_run(*, summary_id: uuid.UUID | str) -> RunOutcome:
         changes.update(
             status=SummaryStatus.FAILED,
             error={
-                "code": INTERNAL_ERROR,
+                "code": JobErrorCode.INTERNAL_ERROR,
                 "message": "Unexpected error while generating the summary; see the worker log.",
             },
         )
@@ -420,7 +419,7 @@ def summary_sweep_stuck(*, now: datetime | None = None) -> int:
         status=SummaryStatus.FAILED,
         finished_at=now,
         error={
-            "code": TIMED_OUT,
+            "code": JobErrorCode.TIMED_OUT,
             "message": f"Still running after {minutes} minutes; the worker was probably lost.",
         },
     )
@@ -428,7 +427,7 @@ def summary_sweep_stuck(*, now: datetime | None = None) -> int:
         status=SummaryStatus.FAILED,
         finished_at=now,
         error={
-            "code": TIMED_OUT,
+            "code": JobErrorCode.TIMED_OUT,
             "message": f"Still queued after {minutes} minutes; no worker picked it up.",
         },
     )

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from appointments.api.serializers import AppointmentCancelSerializer, AppointmentSerializer
+from appointments.errors import AppointmentErrorCode
 from appointments.filters import AppointmentFilterSet
 from appointments.models import Appointment
 from appointments.services import (
@@ -18,16 +19,24 @@ from appointments.services import (
     appointment_mark_no_show,
     appointment_reschedule,
 )
+from core.errors import CoreErrorCode, ErrorCode
 from core.permissions import ClinicalRecord
-from core.schema import ErrorSerializer
+from core.schema import error_response
 
-BOOKING_CONFLICT = (
-    "`doctor_inactive`; `doctor_conflict` or `patient_conflict`: the slot overlaps a "
-    "scheduled appointment; the body adds `conflicting_appointment_id` and "
-    "`next_available` (up to three free start times)."
+OVERLAP = (
+    "the slot overlaps a scheduled appointment; the body adds `conflicting_appointment_id` "
+    "and `next_available` (up to three free start times)."
 )
-NOT_SCHEDULED = "`already_cancelled` or `not_scheduled`: the appointment is not scheduled."
-NOT_STARTED = NOT_SCHEDULED + " `not_started`: it has not started yet."
+BOOKING_CONFLICT: dict[ErrorCode, str] = {
+    AppointmentErrorCode.DOCTOR_INACTIVE: "the doctor is inactive.",
+    AppointmentErrorCode.DOCTOR_CONFLICT: OVERLAP,
+    AppointmentErrorCode.PATIENT_CONFLICT: OVERLAP,
+}
+NOT_SCHEDULED: dict[ErrorCode, str] = {
+    AppointmentErrorCode.ALREADY_CANCELLED: "the appointment is cancelled.",
+    AppointmentErrorCode.NOT_SCHEDULED: "the appointment is completed or a no-show.",
+}
+NOT_STARTED = {**NOT_SCHEDULED, AppointmentErrorCode.NOT_STARTED: "it has not started yet."}
 
 CONFLICT_EXAMPLE = OpenApiExample(
     "Double booking",
@@ -48,9 +57,7 @@ CONFLICT_EXAMPLE = OpenApiExample(
 )
 BOOKED = {
     201: AppointmentSerializer,
-    409: OpenApiResponse(
-        ErrorSerializer, description=BOOKING_CONFLICT, examples=[CONFLICT_EXAMPLE]
-    ),
+    409: error_response(409, BOOKING_CONFLICT, examples=[CONFLICT_EXAMPLE]),
 }
 
 
@@ -62,7 +69,12 @@ BOOKED = {
         summary="Reschedule or change the reason",
         description="A change of `start_time`, `duration_minutes`, `doctor_id` or "
         "`patient_id` re-checks every booking rule; only scheduled appointments move.",
-        responses={200: AppointmentSerializer, 409: BOOKED[409]},
+        responses={
+            200: AppointmentSerializer,
+            409: error_response(
+                409, {**BOOKING_CONFLICT, **NOT_SCHEDULED}, examples=[CONFLICT_EXAMPLE]
+            ),
+        },
     ),
     destroy=extend_schema(summary="Delete an appointment without clinical records (Admin)"),
 )
@@ -75,8 +87,12 @@ class AppointmentViewSet(viewsets.ModelViewSet[Appointment]):
     ordering_fields = ["start_time", "end_time", "created_at", "status"]
     ordering = ["start_time"]
     error_statuses = {
-        "partial_update": {409: BOOKING_CONFLICT + " " + NOT_SCHEDULED},
-        "destroy": {409: "`appointment_has_records`: clinical records refer to it."},
+        "destroy": {
+            409: {
+                CoreErrorCode.HAS_DEPENDENTS: "clinical records refer to it (`dependents`); "
+                "cancel it instead."
+            }
+        },
         "cancel": {409: NOT_SCHEDULED},
         "complete": {409: NOT_STARTED},
         "no_show": {409: NOT_STARTED},

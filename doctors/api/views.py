@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from appointments.availability import free_starts
+from core.errors import CoreErrorCode
 from core.permissions import Configuration
 from doctors.api.serializers import (
     AvailabilityQuerySerializer,
@@ -23,11 +24,15 @@ from doctors.api.serializers import (
     DoctorSerializer,
     DoctorStatusSerializer,
 )
+from doctors.errors import DoctorErrorCode
 from doctors.filters import DoctorFilterSet
 from doctors.models import Doctor
 from doctors.services import doctor_create, doctor_delete, doctor_toggle_status, doctor_update
 
-DUPLICATE = "`duplicate_email`: another doctor has this email; `user_already_linked`."
+DUPLICATE = {
+    DoctorErrorCode.DUPLICATE_EMAIL: "another doctor has this email.",
+    DoctorErrorCode.USER_ALREADY_LINKED: "the user account belongs to another doctor.",
+}
 
 
 @extend_schema_view(
@@ -49,7 +54,12 @@ class DoctorViewSet(viewsets.ModelViewSet[Doctor]):
         "create": {409: DUPLICATE},
         "update": {409: DUPLICATE},
         "partial_update": {409: DUPLICATE},
-        "destroy": {409: "`has_appointments`: the doctor has appointments (see `appointments`)."},
+        "destroy": {
+            409: {
+                CoreErrorCode.HAS_DEPENDENTS: "the doctor has appointments "
+                "(`dependents.appointments`: how many); deactivate them instead."
+            }
+        },
     }
 
     def perform_create(self, serializer: BaseSerializer[Doctor]) -> None:

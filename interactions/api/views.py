@@ -8,7 +8,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
@@ -17,15 +16,17 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.errors import ErrorCode
 from core.filters import flag_param
 from core.permissions import ProviderAction
-from core.schema import ErrorSerializer
+from core.schema import error_response
 from interactions.api.serializers import (
     InteractionAmendSerializer,
     InteractionCreateSerializer,
     InteractionRetractSerializer,
     InteractionSerializer,
 )
+from interactions.errors import InteractionErrorCode
 from interactions.filters import InteractionFilterSet, PatientInteractionFilterSet
 from interactions.models import Interaction, InteractionStatus
 from interactions.services import interaction_amend, interaction_record, interaction_retract
@@ -37,7 +38,9 @@ INCLUDE_HISTORY = OpenApiParameter(
     description="Also list amended and retracted entries (default `false`: current only). "
     "A `status` filter implies it.",
 )
-NOT_CURRENT = "`not_current`: the entry has already been amended or retracted."
+NOT_CURRENT: dict[ErrorCode, str] = {
+    InteractionErrorCode.NOT_CURRENT: "the entry has already been amended or retracted."
+}
 NOT_CURRENT_EXAMPLE = OpenApiExample(
     "Already amended",
     value={
@@ -102,8 +105,9 @@ class InteractionViewSet(
     @extend_schema(
         summary="Record an interaction",
         description="Unknown patient, doctor or appointment, an unknown or inactive "
-        "outcome (`outcome_inactive`), an appointment of another patient, a future or "
-        "naive `occurred_at`, or notes over 20,000 characters are 400s naming the field.",
+        f"outcome (`{InteractionErrorCode.OUTCOME_INACTIVE}`), an appointment of another "
+        "patient, a future or naive `occurred_at`, or notes over 20,000 characters are 400s "
+        "naming the field.",
         request=InteractionCreateSerializer,
         responses={201: InteractionSerializer},
     )
@@ -121,9 +125,7 @@ class InteractionViewSet(
         request=InteractionAmendSerializer,
         responses={
             201: InteractionSerializer,
-            409: OpenApiResponse(
-                ErrorSerializer, description=NOT_CURRENT, examples=[NOT_CURRENT_EXAMPLE]
-            ),
+            409: error_response(409, NOT_CURRENT, examples=[NOT_CURRENT_EXAMPLE]),
         },
     )
     @action(detail=True, methods=["post"])
@@ -141,9 +143,7 @@ class InteractionViewSet(
         request=InteractionRetractSerializer,
         responses={
             200: InteractionSerializer,
-            409: OpenApiResponse(
-                ErrorSerializer, description=NOT_CURRENT, examples=[NOT_CURRENT_EXAMPLE]
-            ),
+            409: error_response(409, NOT_CURRENT, examples=[NOT_CURRENT_EXAMPLE]),
         },
     )
     @action(detail=True, methods=["post"])

@@ -7,6 +7,7 @@ from typing import Any
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from core.errors import CoreErrorCode
 from core.serializers import AwareDateTimeField, StrictFieldsMixin
 from patients.models import Patient
 from patients.timeline import InvalidCursor, decode_cursor, timeline_types
@@ -133,7 +134,7 @@ class TimelineQuerySerializer(serializers.Serializer[Any]):
         if unknown or not wanted:
             raise serializers.ValidationError(
                 f"Unknown type(s): {', '.join(unknown) or '(empty)'}. Known: {', '.join(known)}.",
-                code="invalid",
+                code=CoreErrorCode.INVALID,
             )
         return wanted
 
@@ -142,7 +143,8 @@ class TimelineQuerySerializer(serializers.Serializer[Any]):
             return decode_cursor(value)
         except InvalidCursor:
             raise serializers.ValidationError(
-                "Invalid cursor; use the `next` link of a previous page.", code="invalid"
+                "Invalid cursor; use the `next` link of a previous page.",
+                code=CoreErrorCode.INVALID,
             ) from None
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

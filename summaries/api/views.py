@@ -29,6 +29,7 @@ from summaries.api.serializers import (
     SummaryRequestSerializer,
     SummarySerializer,
 )
+from summaries.errors import SummaryErrorCode
 from summaries.filters import SummaryFilterSet
 from summaries.models import Summary, SummaryStatus
 from summaries.services import CurrentSummary, summary_current, summary_request, summary_retry
@@ -53,11 +54,14 @@ RETRY_AFTER = OpenApiParameter(
     response=[202],
     description="Seconds to wait before asking again.",
 )
-QUEUE_DOWN = "`queue_unavailable`: the job queue (broker) is down; nothing was queued."
-FAILED = (
-    "`summary_failed`: the newest job for the current record failed (`summary_id`, `error` "
-    "in the body); a Provider retries it. " + QUEUE_DOWN
-)
+QUEUE_DOWN = {
+    SummaryErrorCode.QUEUE_UNAVAILABLE: "the job queue (broker) is down; nothing was queued."
+}
+FAILED = {
+    SummaryErrorCode.SUMMARY_FAILED: "the newest job for the current record failed "
+    "(`summary_id`, `error` in the body); a Provider retries it.",
+    **QUEUE_DOWN,
+}
 NOT_READY = "Not ready yet: the job (queued or running) that will produce it."
 
 
@@ -136,7 +140,7 @@ class SummaryViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet[Summary]
     permission_classes = [ProviderAction]
     error_statuses = {
         "retry": {
-            409: "`summary_not_failed`: only a failed summary can be retried.",
+            409: {SummaryErrorCode.SUMMARY_NOT_FAILED: "only a failed summary can be retried."},
             503: QUEUE_DOWN,
         }
     }
