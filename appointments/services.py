@@ -24,9 +24,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
 
-from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, RestrictedError
@@ -42,11 +41,9 @@ from appointments.models import (
 )
 from core import metrics
 from core.errors import Conflict, conflict_from_protected
+from core.updates import UNSET, Unset, given, model_update, update_fields
 from doctors.models import Doctor
 from patients.models import Patient
-
-SCHEDULING_FIELDS = ("patient", "doctor", "start_time", "duration_minutes")
-RESCHEDULE_FIELDS = (*SCHEDULING_FIELDS, "reason")
 
 
 def _conflict(
@@ -175,7 +172,7 @@ def appointment_book(
     doctor: Doctor,
     start_time: datetime,
     duration_minutes: int,
-    booked_by: User | AnonymousUser | None = None,
+    booked_by: User | None = None,
     reason: str = "",
     now: datetime | None = None,
     pk: uuid.UUID | None = None,
@@ -188,7 +185,7 @@ def appointment_book(
         start_time=start_time,
         duration_minutes=duration_minutes,
         reason=reason,
-        created_by=booked_by if isinstance(booked_by, User) else None,
+        created_by=booked_by,
     )
     if pk is not None:
         appointment.pk = pk
@@ -199,30 +196,39 @@ def appointment_book(
 
 @transaction.atomic
 def appointment_reschedule(
-    *, appointment: Appointment, now: datetime | None = None, **changes: Any
+    *,
+    appointment: Appointment,
+    patient: Patient | Unset = UNSET,
+    doctor: Doctor | Unset = UNSET,
+    start_time: datetime | Unset = UNSET,
+    duration_minutes: int | Unset = UNSET,
+    reason: str | Unset = UNSET,
+    now: datetime | None = None,
 ) -> Appointment:
     """Change time, duration, doctor, patient or reason of a scheduled appointment.
 
     A change to any of the first four re-checks every rule; the appointment's own old
     slot never counts as a conflict.
     """
-    unknown = set(changes) - set(RESCHEDULE_FIELDS)
-    if unknown:
-        raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
     appointment = _locked(appointment)
-    moved = any(
-        name in changes and changes[name] != getattr(appointment, name)
-        for name in SCHEDULING_FIELDS
-    )
+    scheduling = {
+        "patient": patient,
+        "doctor": doctor,
+        "start_time": start_time,
+        "duration_minutes": duration_minutes,
+    }
+    moved = any(getattr(appointment, name) != value for name, value in given(scheduling).items())
     if moved:
         _ensure_status(appointment, action="rescheduled")
-    for name, value in changes.items():
-        setattr(appointment, name, value)
+    model_update(instance=appointment, data={**scheduling, "reason": reason})
     if moved:
         return _save_scheduled(appointment, now=now or timezone.now())
     appointment.full_clean(exclude=["end_time"], validate_constraints=False)
     appointment.save()
     return appointment
+
+
+RESCHEDULE_FIELDS = update_fields(appointment_reschedule)
 
 
 @transaction.atomic

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
@@ -13,13 +13,12 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 
 from core.errors import Conflict, conflict_from_constraint, conflict_from_protected
+from core.updates import UNSET, Unset, model_update, update_fields
 from doctors.errors import DoctorErrorCode
 from doctors.models import EMAIL_UNIQUE, USER_UNIQUE, Doctor
 
 if TYPE_CHECKING:
     from appointments.models import Appointment
-
-EDITABLE_FIELDS = ("full_name", "specialty", "email", "phone", "user")
 
 
 @dataclass(frozen=True)
@@ -91,14 +90,30 @@ def doctor_create(
 
 
 @transaction.atomic
-def doctor_update(*, doctor: Doctor, **changes: Any) -> Doctor:
+def doctor_update(
+    *,
+    doctor: Doctor,
+    full_name: str | Unset = UNSET,
+    specialty: str | Unset = UNSET,
+    email: str | Unset = UNSET,
+    phone: str | Unset | None = UNSET,
+    user: User | Unset | None = UNSET,
+) -> Doctor:
     """Change a doctor's details; ``is_active`` changes only through ``doctor_toggle_status``."""
-    unknown = set(changes) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
-    for name, value in changes.items():
-        setattr(doctor, name, value)
+    model_update(
+        instance=doctor,
+        data={
+            "full_name": full_name,
+            "specialty": specialty,
+            "email": email,
+            "phone": phone,
+            "user": user,
+        },
+    )
     return _save(doctor)
+
+
+EDITABLE_FIELDS = update_fields(doctor_update)
 
 
 @transaction.atomic

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -32,18 +32,13 @@ from django.utils import timezone
 from appointments.models import Appointment
 from core import metrics
 from core.errors import Conflict, CoreErrorCode, conflict_from_constraint
+from core.updates import UNSET, Unset, given, update_fields
 from core.validators import validate_not_future
 from doctors.models import Doctor
 from interactions.errors import InteractionErrorCode
 from interactions.models import AMENDS_UNIQUE, Interaction, InteractionStatus
 from outcomes.models import Outcome
 from patients.models import Patient
-
-AMENDABLE_FIELDS = ("outcome", "notes", "occurred_at", "doctor", "appointment")
-
-
-def _user(user: User | AnonymousUser | None) -> User | None:
-    return user if isinstance(user, User) else None
 
 
 def _lock_patient(patient_id: uuid.UUID) -> Patient:
@@ -138,7 +133,7 @@ def interaction_record(
     occurred_at: datetime | None = None,
     doctor: Doctor | None = None,
     appointment: Appointment | None = None,
-    recorded_by: User | AnonymousUser | None = None,
+    recorded_by: User | None = None,
     now: datetime | None = None,
     pk: uuid.UUID | None = None,
 ) -> Interaction:
@@ -153,7 +148,7 @@ def interaction_record(
         occurred_at=occurred_at or now,
         doctor=doctor,
         appointment=appointment,
-        recorded_by=_user(recorded_by),
+        recorded_by=recorded_by,
     )
     if pk is not None:
         interaction.pk = pk
@@ -187,25 +182,36 @@ def _lock_current(interaction: Interaction, *, action: str) -> Interaction:
 def interaction_amend(
     *,
     interaction: Interaction,
-    amended_by: User | AnonymousUser | None = None,
+    outcome: Outcome | Unset = UNSET,
+    notes: str | Unset = UNSET,
+    occurred_at: datetime | Unset = UNSET,
+    doctor: Doctor | Unset | None = UNSET,
+    appointment: Appointment | Unset | None = UNSET,
+    amended_by: User | None = None,
     now: datetime | None = None,
     pk: uuid.UUID | None = None,
-    **changes: Any,
 ) -> Interaction:
-    """Correct a current entry: a new entry carrying ``changes`` (any of outcome, notes,
-    occurred_at, doctor, appointment; the rest is copied) ``amends`` it, and the old one
-    becomes ``amended``. Returns the new entry."""
-    unknown = set(changes) - set(AMENDABLE_FIELDS)
-    if unknown:
-        raise ValueError(f"Not amendable: {', '.join(sorted(unknown))}")
+    """Correct a current entry: a new entry carrying the fields given (any of outcome,
+    notes, occurred_at, doctor, appointment; the rest is copied) ``amends`` it, and the
+    old one becomes ``amended``. Returns the new entry."""
     now = now or timezone.now()
     target = _lock_current(interaction, action="amended")
     values: dict[str, Any] = {name: getattr(target, name) for name in AMENDABLE_FIELDS}
-    values.update(changes)
+    values.update(
+        given(
+            {
+                "outcome": outcome,
+                "notes": notes,
+                "occurred_at": occurred_at,
+                "doctor": doctor,
+                "appointment": appointment,
+            }
+        )
+    )
     amendment = Interaction(
         patient=target.patient,
         amends=target,
-        recorded_by=_user(amended_by),
+        recorded_by=amended_by,
         **values,
     )
     if pk is not None:
@@ -227,12 +233,15 @@ def interaction_amend(
     return amendment
 
 
+AMENDABLE_FIELDS = update_fields(interaction_amend)
+
+
 @transaction.atomic
 def interaction_retract(
     *,
     interaction: Interaction,
     reason: str,
-    retracted_by: User | AnonymousUser | None = None,
+    retracted_by: User | None = None,
     now: datetime | None = None,
 ) -> Interaction:
     """Mark a current entry as entered in error, with the reason; nothing is deleted."""
@@ -249,7 +258,7 @@ def interaction_retract(
     target.status = InteractionStatus.ENTERED_IN_ERROR
     target.retraction_reason = reason
     target.retracted_at = now or timezone.now()
-    target.retracted_by = _user(retracted_by)
+    target.retracted_by = retracted_by
     target.full_clean(validate_constraints=False, validate_unique=False)
     target.save(update_fields=["status", "retraction_reason", "retracted_at", "retracted_by"])
     refresh_latest_outcome(patient_id=target.patient_id)

@@ -8,7 +8,6 @@ import os
 import unicodedata
 import uuid
 from datetime import datetime
-from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -23,6 +22,7 @@ from rest_framework import status
 from core import metrics
 from core.errors import ApiError, Conflict, CoreErrorCode, conflict_from_constraint
 from core.permissions import Role, role_of
+from core.updates import UNSET, Unset
 from notes.errors import NoteErrorCode
 from notes.extraction import analyze_note
 from notes.files import FileKind, kind_of, sniff
@@ -40,8 +40,6 @@ from notes.reading import ExtractionFailed, NeedsTranscription, check_image, che
 from patients.models import Patient
 
 logger = logging.getLogger("clinic.notes")
-
-UPDATABLE_FIELDS = ("content", "taken_at", "note_type")
 
 
 class InvalidPassword(ApiError):
@@ -302,25 +300,29 @@ def note_reprocess(*, note: Note) -> Note:
 
 
 @transaction.atomic
-def note_update(*, note: Note, by: User, **changes: Any) -> Note:
+def note_update(
+    *,
+    note: Note,
+    by: User,
+    content: str | Unset = UNSET,
+    taken_at: datetime | Unset = UNSET,
+    note_type: str | Unset | None = UNSET,
+) -> Note:
     """Edit a draft: its text (for a scanned note, the transcription), time or type."""
-    unknown = set(changes) - set(UPDATABLE_FIELDS)
-    if unknown:
-        raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
     note = Note.objects.select_for_update().get(pk=note.pk)
     _ensure_author_or_admin(note, by)
     _ensure_open(note)
     reanalyse = False
-    if "content" in changes and changes["content"] != note.content:
-        _check_content(changes["content"])
-        note.content = changes["content"]
+    if content is not UNSET and content != note.content:
+        _check_content(content)
+        note.content = content
         note.content_source = ContentSource.TRANSCRIBED if note.file else ContentSource.TYPED
         reanalyse = True
-    if "note_type" in changes and (changes["note_type"] or "") != note.client_note_type:
-        _apply_type(note, changes["note_type"])
+    if note_type is not UNSET and (note_type or "") != note.client_note_type:
+        _apply_type(note, note_type)
         reanalyse = True
-    if "taken_at" in changes:
-        note.taken_at = changes["taken_at"]
+    if taken_at is not UNSET:
+        note.taken_at = taken_at
     note.full_clean(exclude=["file"], validate_constraints=False)
     if reanalyse:
         note.revision += 1

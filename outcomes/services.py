@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
 from core.errors import Conflict, conflict_from_constraint, conflict_from_protected
+from core.updates import UNSET, Unset, model_update, update_fields
 from outcomes.errors import OutcomeErrorCode
 from outcomes.models import CODE_UNIQUE, Outcome
-
-EDITABLE_FIELDS = ("label", "description", "severity", "is_active", "sort_order")
 
 
 def _duplicate(code: str) -> Conflict:
@@ -56,29 +53,44 @@ def outcome_create(
 
 
 @transaction.atomic
-def outcome_update(*, outcome: Outcome, **changes: Any) -> Outcome:
+def outcome_update(
+    *,
+    outcome: Outcome,
+    code: str | Unset = UNSET,
+    label: str | Unset = UNSET,
+    description: str | Unset = UNSET,
+    severity: int | Unset = UNSET,
+    is_active: bool | Unset = UNSET,
+    sort_order: int | Unset = UNSET,
+) -> Outcome:
     """Change label, description, severity, activity or order. The code never changes:
     passing a different ``code`` is a 400 ``code_immutable``."""
-    if "code" in changes:
-        new_code = changes.pop("code")
-        if (new_code or "").strip().lower() != outcome.code:
-            raise ValidationError(
-                {
-                    "code": ValidationError(
-                        "The code of an outcome cannot change; create a new outcome and "
-                        "deactivate this one instead.",
-                        code=OutcomeErrorCode.CODE_IMMUTABLE,
-                    )
-                }
-            )
-    unknown = set(changes) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
-    for name, value in changes.items():
-        setattr(outcome, name, value)
+    if code is not UNSET and (code or "").strip().lower() != outcome.code:
+        raise ValidationError(
+            {
+                "code": ValidationError(
+                    "The code of an outcome cannot change; create a new outcome and "
+                    "deactivate this one instead.",
+                    code=OutcomeErrorCode.CODE_IMMUTABLE,
+                )
+            }
+        )
+    model_update(
+        instance=outcome,
+        data={
+            "label": label,
+            "description": description,
+            "severity": severity,
+            "is_active": is_active,
+            "sort_order": sort_order,
+        },
+    )
     outcome.full_clean(validate_unique=False, validate_constraints=False)
     outcome.save()
     return outcome
+
+
+EDITABLE_FIELDS = tuple(f for f in update_fields(outcome_update) if f != "code")
 
 
 @transaction.atomic

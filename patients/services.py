@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
 from core.errors import Conflict, conflict_from_constraint, conflict_from_protected
+from core.updates import UNSET, Unset, model_update, update_fields
 from patients.errors import PatientErrorCode
 from patients.models import EMAIL_UNIQUE, Gender, MrnSequence, Patient
-
-EDITABLE_FIELDS = ("first_name", "last_name", "date_of_birth", "gender", "email", "phone")
 
 
 def _next_mrn() -> str:
@@ -73,14 +71,32 @@ def patient_create(
 
 
 @transaction.atomic
-def patient_update(*, patient: Patient, **changes: Any) -> Patient:
-    """Change demographics; the MRN never changes."""
-    unknown = set(changes) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
-    for name, value in changes.items():
-        setattr(patient, name, value)
+def patient_update(
+    *,
+    patient: Patient,
+    first_name: str | Unset = UNSET,
+    last_name: str | Unset = UNSET,
+    date_of_birth: date | Unset = UNSET,
+    gender: str | Unset = UNSET,
+    email: str | Unset | None = UNSET,
+    phone: str | Unset | None = UNSET,
+) -> Patient:
+    """Change demographics (the fields given); the MRN never changes."""
+    model_update(
+        instance=patient,
+        data={
+            "first_name": first_name,
+            "last_name": last_name,
+            "date_of_birth": date_of_birth,
+            "gender": gender,
+            "email": email,
+            "phone": phone,
+        },
+    )
     return _save(patient)
+
+
+EDITABLE_FIELDS = update_fields(patient_update)
 
 
 @transaction.atomic

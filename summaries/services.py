@@ -19,7 +19,7 @@ from functools import partial
 from typing import Any, cast
 
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
@@ -141,7 +141,7 @@ def _request(
     patient: Patient,
     options: SummaryOptions,
     input_hash: str,
-    requested_by: User | AnonymousUser | None,
+    requested_by: User | None,
 ) -> tuple[Summary, bool]:
     with transaction.atomic():
         # Serialises concurrent requests for one patient, so that they share one job.
@@ -166,7 +166,7 @@ def _request(
             prompt_version=PROMPT_VERSION,
             deidentified=options.deidentify,
             input_hash=input_hash,
-            requested_by=requested_by if isinstance(requested_by, User) else None,
+            requested_by=requested_by,
         )
         transaction.on_commit(partial(_enqueue, summary.pk, undo=partial(_forget, summary.pk)))
     # With eager Celery (the embedded default) the job has already run.
@@ -179,7 +179,7 @@ def summary_request(
     patient: Patient,
     audience: str,
     length: str,
-    requested_by: User | AnonymousUser | None,
+    requested_by: User | None,
     now: datetime | None = None,
 ) -> tuple[Summary, bool]:
     """Queue a summary of the patient's current record, or return the job that already
@@ -205,7 +205,7 @@ def summary_current(
     audience: str,
     length: str,
     allow_stale: bool,
-    requested_by: User | AnonymousUser | None,
+    requested_by: User | None,
     now: datetime | None = None,
 ) -> CurrentSummary:
     """The newest succeeded summary of the current record, else the job that will make it.

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from accounts.api.serializers import MeSerializer, TokenRequestSerializer, TokenSerializer
 from accounts.errors import AccountErrorCode
 from accounts.services import token_issue, token_revoke
+from core.actors import actor_of
 from core.authentication import BearerTokenAuthentication
 from core.permissions import PublicEndpoint, Role, ViewerAction, role_of
 
@@ -89,11 +90,11 @@ class MeView(APIView):
 
     @extend_schema(tags=["auth"], operation_id="auth_me", responses={200: MeSerializer})
     def get(self, request: Request) -> Response:
-        user = request.user
+        user = actor_of(request)
         data = {
             "id": user.pk,
             "username": user.get_username(),
-            "full_name": user.get_full_name(),  # type: ignore[union-attr]
+            "full_name": user.get_full_name(),
             "role": role_of(user).label,
         }
         return Response(MeSerializer(data).data)

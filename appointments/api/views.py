@@ -19,6 +19,7 @@ from appointments.services import (
     appointment_mark_no_show,
     appointment_reschedule,
 )
+from core.actors import actor_of
 from core.errors import CoreErrorCode, ErrorCode
 from core.permissions import ClinicalRecord
 from core.schema import error_response
@@ -100,7 +101,7 @@ class AppointmentViewSet(viewsets.ModelViewSet[Appointment]):
 
     def perform_create(self, serializer: BaseSerializer[Appointment]) -> None:
         serializer.instance = appointment_book(
-            **serializer.validated_data, booked_by=self.request.user
+            **serializer.validated_data, booked_by=actor_of(self.request)
         )
 
     def perform_update(self, serializer: BaseSerializer[Appointment]) -> None:

@@ -16,6 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.actors import actor_of
 from core.errors import ErrorCode
 from core.filters import flag_param
 from core.permissions import ProviderAction
@@ -114,7 +115,7 @@ class InteractionViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         body = InteractionCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        interaction = interaction_record(**body.validated_data, recorded_by=request.user)
+        interaction = interaction_record(**body.validated_data, recorded_by=actor_of(request))
         return Response(InteractionSerializer(interaction).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -133,7 +134,7 @@ class InteractionViewSet(
         body = InteractionAmendSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         amendment = interaction_amend(
-            interaction=self.get_object(), amended_by=request.user, **body.validated_data
+            interaction=self.get_object(), amended_by=actor_of(request), **body.validated_data
         )
         return Response(InteractionSerializer(amendment).data, status=status.HTTP_201_CREATED)
 
@@ -153,7 +154,7 @@ class InteractionViewSet(
         retracted = interaction_retract(
             interaction=self.get_object(),
             reason=body.validated_data["reason"],
-            retracted_by=request.user,
+            retracted_by=actor_of(request),
         )
         return Response(InteractionSerializer(retracted).data)
 

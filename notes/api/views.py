@@ -23,6 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 
+from core.actors import actor_of
 from core.errors import CoreErrorCode, ErrorCode, ServiceUnavailable
 from core.permissions import ClinicalRecord, ProviderAction
 from core.schema import ErrorDoc
@@ -162,7 +163,7 @@ class PatientNoteViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Note]):
             file = values["file"]
             note = note_create_from_upload(
                 patient=patient,
-                author=request.user,  # type: ignore[arg-type]
+                author=actor_of(request),
                 taken_at=values["taken_at"],
                 data=file.read(),
                 file_name=file.name or "",
@@ -174,7 +175,7 @@ class PatientNoteViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Note]):
             typed.is_valid(raise_exception=True)
             note = note_create_from_text(
                 patient=patient,
-                author=request.user,  # type: ignore[arg-type]
+                author=actor_of(request),
                 **typed.validated_data,
             )
         body = NoteSerializer(_with_details(note)).data
@@ -235,11 +236,11 @@ class NoteViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet[Note]):
         note = self.get_object()
         changes = NoteUpdateSerializer(data=request.data, partial=True)
         changes.is_valid(raise_exception=True)
-        note = note_update(note=note, by=request.user, **changes.validated_data)  # type: ignore[arg-type]
+        note = note_update(note=note, by=actor_of(request), **changes.validated_data)
         return Response(NoteSerializer(_with_details(note)).data)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        note_delete(note=self.get_object(), by=request.user)  # type: ignore[arg-type]
+        note_delete(note=self.get_object(), by=actor_of(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -260,7 +261,7 @@ class NoteViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet[Note]):
         payload.is_valid(raise_exception=True)
         note_sign(
             note=note,
-            signer=request.user,  # type: ignore[arg-type]
+            signer=actor_of(request),
             password=payload.validated_data["password"],
             meaning=payload.validated_data["meaning"],
             request=request._request,
@@ -282,7 +283,7 @@ class NoteViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet[Note]):
         payload.is_valid(raise_exception=True)
         addendum = note_add_addendum(
             parent=parent,
-            author=request.user,  # type: ignore[arg-type]
+            author=actor_of(request),
             **payload.validated_data,
         )
         location = reverse("api:note-detail", kwargs={"pk": addendum.pk})
@@ -305,7 +306,7 @@ class NoteViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet[Note]):
         note = self.get_object()
         payload = NoteRetractSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        note_retract(note=note, by=request.user, reason=payload.validated_data["reason"])  # type: ignore[arg-type]
+        note_retract(note=note, by=actor_of(request), reason=payload.validated_data["reason"])
         return Response(NoteSerializer(_with_details(note)).data)
 
     @extend_schema(

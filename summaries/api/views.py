@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.actors import actor_of
 from core.permissions import ProviderAction
 from patients.models import Patient
 from summaries.api.serializers import (
@@ -125,7 +126,7 @@ class PatientSummaryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Summa
         body = SummaryRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         summary, _ = summary_request(
-            patient=self.get_patient(), **body.validated_data, requested_by=request.user
+            patient=self.get_patient(), **body.validated_data, requested_by=actor_of(request)
         )
         return _job_response(request, summary, SummarySerializer(summary).data)
 
@@ -178,7 +179,7 @@ def _current(request: Request, patient_pk: str) -> tuple[CurrentSummary, dict[st
     current = summary_current(
         patient=get_object_or_404(Patient, pk=patient_pk),
         **query.validated_data,
-        requested_by=request.user,
+        requested_by=actor_of(request),
     )
     return current, dict(query.validated_data)
 
