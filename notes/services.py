@@ -19,13 +19,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework import status
 
-from core import metrics
 from core.errors import ApiError, Conflict, CoreErrorCode, conflict_from_constraint
 from core.permissions import Role, role_of
 from core.updates import UNSET, Unset
 from notes.errors import NoteErrorCode
-from notes.extraction import analyze_note
-from notes.files import FileKind, kind_of, sniff
+from notes.files import FileKind, sniff
 from notes.models import (
     SIGNATURE_UNIQUE,
     ContentSource,
@@ -36,7 +34,8 @@ from notes.models import (
     Signature,
     SignatureMeaning,
 )
-from notes.reading import ExtractionFailed, NeedsTranscription, check_image, check_pdf, read_file
+from notes.reading import check_image, check_pdf
+from notes.tasks import process_note
 from patients.models import Patient
 
 logger = logging.getLogger("clinic.notes")
@@ -111,8 +110,6 @@ def _check_content(content: str) -> None:
 
 def _enqueue_processing(note: Note) -> None:
     """Queue text extraction and analysis once the current transaction commits."""
-    from notes.tasks import process_note
-
     note_id = str(note.pk)
     transaction.on_commit(lambda: process_note.delay(note_id))
 
@@ -221,68 +218,6 @@ def note_create_from_upload(
         raise
     _enqueue_processing(note)
     return note
-
-
-def note_process(*, note_id: uuid.UUID | str) -> Note | None:
-    """The task body: read the file if needed, analyse the text, save the result.
-
-    Idempotent: a note whose extraction is already settled (done, failed,
-    needs_transcription) is left alone, and a run whose note changed meanwhile (edited,
-    reprocessed) throws its result away. Never raises for a bad file: failures are
-    recorded on the note.
-    """
-    with transaction.atomic():
-        note = Note.objects.select_for_update().filter(pk=note_id).first()
-        if note is None:
-            return None
-        if note.extraction_status not in (ExtractionStatus.PENDING, ExtractionStatus.PROCESSING):
-            return note
-        note.extraction_status = ExtractionStatus.PROCESSING
-        note.save(update_fields=["extraction_status", "updated_at"])
-    revision = note.revision
-    reads_file = note.reads_file() and not note.is_signed
-    text, source, warning = note.content, ContentSource(note.content_source), ""
-    result_status, error = ExtractionStatus.DONE, ""
-    analysis = None
-    try:
-        if reads_file:
-            with note.file.open("rb") as handle:
-                data = handle.read()
-            read = read_file(data, kind_of(note.file_content_type))
-            text, source, warning = read.text, read.source, read.warning
-        analysis = analyze_note(text, note_type=note.client_note_type or None)
-    except NeedsTranscription as exc:
-        result_status, error = ExtractionStatus.NEEDS_TRANSCRIPTION, str(exc)
-    except ExtractionFailed as exc:
-        result_status, error = ExtractionStatus.FAILED, str(exc)
-    except Exception:
-        logger.exception("Reading note %s failed", note_id)
-        result_status = ExtractionStatus.FAILED
-        error = "An unexpected error occurred while reading the note; try reprocessing it."
-    with transaction.atomic():
-        current = Note.objects.select_for_update().filter(pk=note_id).first()
-        if (
-            current is None
-            or current.revision != revision
-            or current.extraction_status != ExtractionStatus.PROCESSING
-        ):
-            return current
-        if reads_file and result_status == ExtractionStatus.DONE:
-            current.content, current.content_source = text, source
-        if analysis is not None:
-            current.sections = analysis.sections
-            current.note_type = analysis.note_type
-            current.note_type_source = analysis.note_type_source
-            current.note_type_confidence = analysis.note_type_confidence
-            current.structured_data = analysis.structured_data
-        else:
-            current.sections, current.structured_data = None, {}
-        current.extraction_status = result_status
-        current.extraction_error = error or warning
-        current.save()
-        status = str(result_status)
-        metrics.after_commit(lambda: metrics.notes_processed.labels(status=status).inc())
-    return current
 
 
 @transaction.atomic

@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from accounts.services import token_issue
 from core.permissions import Role
 from notes.models import ExtractionStatus, Note, NoteStatus, Signature
-from notes.services import note_process
+from notes.processing import note_process
 from notes.tests.factories import SOAP_NOTE, make_note
 from notes.tests.helpers import note_url, stored_files, upload
 from patients.models import Patient
