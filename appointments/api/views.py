@@ -1,13 +1,27 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from django.conf import settings
+from django.utils import timezone
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from appointments.api.serializers import AppointmentCancelSerializer, AppointmentSerializer
+from appointments.api.serializers import (
+    AppointmentCancelSerializer,
+    AppointmentSerializer,
+    AvailabilityQuerySerializer,
+    AvailabilitySerializer,
+)
+from appointments.availability import free_starts
 from appointments.errors import AppointmentErrorCode
 from appointments.filters import AppointmentFilterSet
 from appointments.models import Appointment
@@ -21,8 +35,9 @@ from appointments.services import (
 )
 from core.actors import actor_of
 from core.errors import CoreErrorCode, ErrorCode
-from core.permissions import ClinicalRecord
+from core.permissions import ClinicalRecord, Configuration
 from core.schema import error_response
+from doctors.models import Doctor
 
 OVERLAP = (
     "the slot overlaps a scheduled appointment; the body adds `conflicting_appointment_id` "
@@ -148,3 +163,63 @@ class AppointmentViewSet(viewsets.ModelViewSet[Appointment]):
         return Response(
             AppointmentSerializer(appointment_mark_no_show(appointment=self.get_object())).data
         )
+
+
+class DoctorAvailabilityView(GenericAPIView[Doctor]):
+    """``GET /doctors/{id}/availability/``: scheduling's view of a doctor's day (it lives
+    here, with the booking rules it shares, so that doctors never imports appointments)."""
+
+    queryset = Doctor.objects.all()
+    permission_classes = [Configuration]
+    serializer_class = AvailabilitySerializer
+
+    @extend_schema(
+        summary="Free start times of a doctor on a day",
+        operation_id="api_v1_doctors_availability_retrieve",
+        tags=["api"],
+        description="Start times on the clinic's calendar day (CLINIC_TIME_ZONE) on a grid of "
+        "SCHEDULING_SLOT_MINUTES, inside CLINIC_OPENING_HOURS, after the present moment, "
+        "where an appointment of `duration` minutes would not overlap one of the doctor's "
+        "scheduled appointments. An inactive doctor has no free times.",
+        parameters=[
+            OpenApiParameter(
+                "date", str, required=True, description="The clinic's calendar day, YYYY-MM-DD."
+            ),
+            OpenApiParameter(
+                "duration",
+                int,
+                required=False,
+                description="Appointment length in minutes, 15 to 180 (default 30).",
+            ),
+        ],
+        responses=AvailabilitySerializer,
+        examples=[
+            OpenApiExample(
+                "Availability",
+                value={
+                    "doctor_id": "0b6f3c1e-6d1a-4c55-8a3e-2f0f5b7d9a01",
+                    "date": "2026-12-01",
+                    "duration_minutes": 30,
+                    "slot_minutes": 15,
+                    "time_zone": "Europe/Berlin",
+                    "slots": ["2026-12-01T08:00:00+01:00", "2026-12-01T08:15:00+01:00"],
+                },
+                response_only=True,
+            )
+        ],
+    )
+    def get(self, request: Request, pk: str) -> Response:
+        doctor = self.get_object()
+        query = AvailabilityQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        day, duration = query.validated_data["date"], query.validated_data["duration"]
+        slots = free_starts(doctor=doctor, day=day, duration_minutes=duration, now=timezone.now())
+        body = {
+            "doctor_id": doctor.pk,
+            "date": day,
+            "duration_minutes": duration,
+            "slot_minutes": settings.SCHEDULING_SLOT_MINUTES,
+            "time_zone": settings.CLINIC_TIME_ZONE,
+            "slots": slots,
+        }
+        return Response(AvailabilitySerializer(body).data)
