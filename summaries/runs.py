@@ -15,6 +15,7 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from core import metrics
@@ -183,21 +184,18 @@ def summary_sweep_stuck(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     minutes = settings.SUMMARY_STALE_RUNNING_MINUTES
     cutoff = now - timedelta(minutes=minutes)
-    running = Summary.objects.running_since_before(cutoff).update(
-        status=SummaryStatus.FAILED,
-        finished_at=now,
-        error={
-            "code": JobErrorCode.TIMED_OUT,
-            "message": f"Still running after {minutes} minutes; the worker was probably lost.",
-        },
+
+    def time_out(jobs: QuerySet[Summary], message: str) -> int:
+        error = {"code": JobErrorCode.TIMED_OUT, "message": message}
+        return jobs.update(status=SummaryStatus.FAILED, finished_at=now, error=error)
+
+    running = time_out(
+        Summary.objects.running_since_before(cutoff),
+        f"Still running after {minutes} minutes; the worker was probably lost.",
     )
-    queued = Summary.objects.queued_since_before(cutoff).update(
-        status=SummaryStatus.FAILED,
-        finished_at=now,
-        error={
-            "code": JobErrorCode.TIMED_OUT,
-            "message": f"Still queued after {minutes} minutes; no worker picked it up.",
-        },
+    queued = time_out(
+        Summary.objects.queued_since_before(cutoff),
+        f"Still queued after {minutes} minutes; no worker picked it up.",
     )
     if running or queued:
         logger.warning("summary sweep: %d running and %d queued jobs timed out", running, queued)
