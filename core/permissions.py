@@ -111,10 +111,6 @@ class Configuration(_RolePermission):
     delete = Role.ADMIN
 
 
-class AdminOnly(_RolePermission):
-    """Imports, exports, users: Admins only, reads included."""
-
-
 class ViewerAction(_RolePermission):
     """An action any signed-in role may take, whatever the method (e.g. revoke own token)."""
 
