@@ -22,7 +22,6 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.signals import user_login_failed
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, URLResolver, path, reverse
@@ -59,6 +58,8 @@ def needs_enrolment(user: Any) -> bool:
 
 
 class ClinicAdminLoginForm(AdminAuthenticationForm):
+    # One message for a wrong password and a wrong code: neither says which was wrong.
+    error_messages = {**AdminAuthenticationForm.error_messages, "invalid_login": BAD_SIGN_IN}
     otp_token = forms.CharField(
         label="Authenticator code",
         required=False,
@@ -80,7 +81,7 @@ class ClinicAdminLoginForm(AdminAuthenticationForm):
                     credentials={"username": user.get_username()},
                     request=self.request,
                 )
-                raise ValidationError(BAD_SIGN_IN, code="invalid_login")
+                raise self.get_invalid_login_error()
             # django-otp marks the session verified when login() sees this attribute.
             user.otp_device = device  # type: ignore[attr-defined]
         return cleaned

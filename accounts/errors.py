@@ -1,12 +1,12 @@
-"""Error codes of sign-in and lockout (one place; raise sites and the schema use them)."""
+"""The accounts slice's error codes (see ``core.errors``)."""
 
 from __future__ import annotations
 
-from enum import StrEnum
+from core.errors import ErrorCode
 
 
-class AccountErrorCode(StrEnum):
+class AccountErrorCode(ErrorCode):
     INVALID_CREDENTIALS = "invalid_credentials"
-    # Too many failed sign-ins for this account or from this address. The same answer
-    # whether or not the username exists.
+    # Too many failed sign-ins for this account or from this address (accounts.lockout);
+    # the same answer whether or not the username exists.
     LOCKED_OUT = "locked_out"

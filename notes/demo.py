@@ -20,10 +20,10 @@ from django.contrib.auth.models import User
 
 from accounts.demo import password_for
 from notes.models import Note, SignatureMeaning
+from notes.processing import note_process
 from notes.services import (
     note_create_from_text,
     note_create_from_upload,
-    note_process,
     note_sign,
 )
 from patients.models import Patient

@@ -14,6 +14,7 @@ from accounts.api.serializers import MeSerializer, TokenRequestSerializer, Token
 from accounts.errors import AccountErrorCode
 from accounts.lockout import LockedOut, is_locked_out
 from accounts.services import token_issue, token_revoke
+from core.actors import actor_of
 from core.authentication import BearerTokenAuthentication
 from core.permissions import PublicEndpoint, Role, ViewerAction, role_of
 from core.throttling import ClientIpScopedRateThrottle
@@ -25,10 +26,11 @@ class TokenView(APIView):
     throttle_scope = "token"
     error_statuses = {
         "post": {
-            401: "`invalid_credentials`: wrong username or password.",
-            429: "`throttled` (too many requests from this address) or `locked_out` (too "
-            "many failed sign-ins for this account or address; the same answer whether or "
-            "not the username exists). See Retry-After.",
+            401: {AccountErrorCode.INVALID_CREDENTIALS: "wrong username or password."},
+            429: {
+                AccountErrorCode.LOCKED_OUT: "too many failed sign-ins for this account or "
+                "from this address (the same answer whether or not the username exists)."
+            },
         }
     }
     # Bearer only: a browser session must not be able to mint tokens without CSRF checks.
@@ -98,11 +100,11 @@ class MeView(APIView):
 
     @extend_schema(tags=["auth"], operation_id="auth_me", responses={200: MeSerializer})
     def get(self, request: Request) -> Response:
-        user = request.user
+        user = actor_of(request)
         data = {
             "id": user.pk,
             "username": user.get_username(),
-            "full_name": user.get_full_name(),  # type: ignore[union-attr]
+            "full_name": user.get_full_name(),
             "role": role_of(user).label,
         }
         return Response(MeSerializer(data).data)
