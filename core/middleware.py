@@ -15,6 +15,7 @@ from django.db import connections
 from django.http import HttpRequest, HttpResponse
 
 from core import metrics
+from core.client_ip import client_ip
 from core.errors import CoreErrorCode, json_error_response
 from core.request_context import request_id_var
 
@@ -82,6 +83,8 @@ class RequestIdMiddleware:
                     "status": response.status_code,
                     "duration_ms": duration_ms,
                     "user_id": user_id,
+                    # The real client (core.client_ip), never a forged X-Forwarded-For.
+                    "client_ip": client_ip(request),
                 },
             )
             return response

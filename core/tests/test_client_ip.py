@@ -71,3 +71,15 @@ def test_garbage_entries_stop_the_walk(settings) -> None:
 def test_ports_brackets_and_case_are_normalised(settings, entry: str, expected: str) -> None:
     settings.TRUSTED_PROXY_COUNT = 1
     assert client_ip(_request("10.0.0.2", entry)) == expected
+
+
+@pytest.mark.django_db
+def test_access_log_records_the_real_client_address(client, settings, caplog) -> None:
+    import logging
+
+    caplog.set_level(logging.INFO, logger="clinic.access")
+    client.get("/health", REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR="203.0.113.1")
+    settings.TRUSTED_PROXY_COUNT = 1
+    client.get("/health", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="1.1.1.1, 203.0.113.9")
+    addresses = [r.client_ip for r in caplog.records if r.name == "clinic.access"]
+    assert addresses == ["198.51.100.7", "203.0.113.9"]
