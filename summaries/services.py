@@ -30,7 +30,7 @@ from summaries.engine import (
 )
 from summaries.engine.local_provider import LOCAL_MODEL
 from summaries.errors import SummaryErrorCode
-from summaries.models import REUSABLE_STATUSES, Provider, Summary, SummaryStatus
+from summaries.models import LOCAL_PROVIDER, REUSABLE_STATUSES, Summary, SummaryStatus
 from summaries.record import build_record
 from summaries.tasks import generate_summary_task
 
@@ -55,7 +55,7 @@ def summary_options(*, audience: str, length: str) -> SummaryOptions:
 
 
 def _configured_model() -> str:
-    return LOCAL_MODEL if settings.SUMMARY_PROVIDER == Provider.LOCAL else settings.SUMMARY_MODEL
+    return LOCAL_MODEL if settings.SUMMARY_PROVIDER == LOCAL_PROVIDER else settings.SUMMARY_MODEL
 
 
 # --------------------------------------------------------------------------- queueing

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 Audience = Literal["clinician", "family", "patient"]
 Length = Literal["brief", "standard", "detailed"]
@@ -25,9 +25,10 @@ class JobErrorCode(StrEnum):
     INTERNAL_ERROR = "internal_error"
 
 
-AUDIENCES: tuple[str, ...] = ("clinician", "family", "patient")
-LENGTHS: tuple[str, ...] = ("brief", "standard", "detailed")
-PROVIDERS: tuple[str, ...] = ("openai", "local")
+# The one list of each (the models' choices and CHECK constraints are built from these).
+AUDIENCES: tuple[Audience, ...] = get_args(Audience)
+LENGTHS: tuple[Length, ...] = get_args(Length)
+PROVIDERS: tuple[ProviderName, ...] = get_args(ProviderName)
 
 
 @dataclass(frozen=True)
