@@ -47,10 +47,8 @@ class CurrentSummary:
 
 
 def summary_options(*, audience: str, length: str) -> SummaryOptions:
-    return SummaryOptions(
-        audience=audience,  # type: ignore[arg-type]
-        length=length,  # type: ignore[arg-type]
-        deidentify=settings.SUMMARY_DEIDENTIFY,
+    return SummaryOptions.parse(
+        audience=audience, length=length, deidentify=settings.SUMMARY_DEIDENTIFY
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypeVar, get_args
 
 Audience = Literal["clinician", "family", "patient"]
 Length = Literal["brief", "standard", "detailed"]
@@ -29,6 +29,14 @@ class JobErrorCode(StrEnum):
 AUDIENCES: tuple[Audience, ...] = get_args(Audience)
 LENGTHS: tuple[Length, ...] = get_args(Length)
 PROVIDERS: tuple[ProviderName, ...] = get_args(ProviderName)
+_Choice = TypeVar("_Choice", bound=str)
+
+
+def _one_of(value: str, allowed: tuple[_Choice, ...], what: str) -> _Choice:
+    for option in allowed:
+        if option == value:
+            return option
+    raise ValueError(f"unknown {what} {value!r}")
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,15 @@ class SummaryOptions:
     audience: Audience = "clinician"
     length: Length = "standard"
     deidentify: bool = True
+
+    @classmethod
+    def parse(cls, *, audience: str, length: str, deidentify: bool) -> SummaryOptions:
+        """Options from strings already validated elsewhere (a request, a stored job)."""
+        return cls(
+            audience=_one_of(audience, AUDIENCES, "audience"),
+            length=_one_of(length, LENGTHS, "length"),
+            deidentify=deidentify,
+        )
 
 
 @dataclass(frozen=True)
