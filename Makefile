@@ -7,7 +7,7 @@ REQS := requirements/base.txt requirements/production.txt requirements/local.txt
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help run test lint format schema migrate seed clean \
+.PHONY: help run test lint format schema migrate seed clean bench bench-smoke \
 	security audit check-migrations check-deploy schemathesis
 
 help:
@@ -18,6 +18,8 @@ help:
 	@echo "make schema           - write schema.yaml and validate the OpenAPI schema"
 	@echo "make migrate          - apply migrations to the configured database"
 	@echo "make seed             - migrate, then load the demo clinic (idempotent)"
+	@echo "make bench            - API benchmark against the reference server (PostgreSQL, wrk; see bench/)"
+	@echo "make bench-smoke      - a few hundred rows, 2 s per run (checks the harness)"
 	@echo "make security         - bandit security lint (CI)"
 	@echo "make audit            - pip-audit of the production requirements (CI)"
 	@echo "make check-migrations - fail if a model change has no migration (CI)"
@@ -82,6 +84,12 @@ check-deploy: $(STAMP)
 
 schemathesis: $(STAMP)
 	.ci/schemathesis
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+bench-smoke: $(STAMP)
+	$(BIN)/python bench/run.py --profile smoke --duration 2 --passes 1
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -32,6 +32,9 @@ PATIENT_EXAMPLE = {
 }
 
 
+_DATETIME = serializers.DateTimeField()
+
+
 class LatestOutcomeSerializer(serializers.Serializer[Any]):
     """The outcome of the patient's most recent current interaction."""
 
@@ -91,17 +94,17 @@ class PatientSerializer(StrictFieldsMixin, serializers.ModelSerializer[Patient])
     @extend_schema_field(LatestOutcomeSerializer(allow_null=True))
     def get_latest_outcome(self, patient: Patient) -> dict[str, Any] | None:
         # Maintained by the interaction services; the views select_related the outcome.
-        outcome = patient.latest_outcome
-        if outcome is None:
+        # A plain dict rather than a nested serializer per row: on a page of 20 patients
+        # the nested serializers cost a third of the response time (profiled).
+        outcome, occurred_at = patient.latest_outcome, patient.latest_outcome_at
+        if outcome is None or occurred_at is None:
             return None
-        return LatestOutcomeSerializer(
-            {
-                "code": outcome.code,
-                "label": outcome.label,
-                "severity": outcome.severity,
-                "occurred_at": patient.latest_outcome_at,
-            }
-        ).data
+        return {
+            "code": outcome.code,
+            "label": outcome.label,
+            "severity": outcome.severity,
+            "occurred_at": _DATETIME.to_representation(occurred_at),
+        }
 
 
 class TimelineQuerySerializer(serializers.Serializer[Any]):
