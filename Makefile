@@ -7,8 +7,8 @@ REQS := requirements/base.txt requirements/production.txt requirements/local.txt
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help run test lint format schema migrate seed clean bench bench-smoke \
-	security audit check-migrations check-deploy schemathesis
+.PHONY: help run test lint format schema migrate seed clean \
+	security audit check-migrations check-deploy schemathesis bench bench-smoke
 
 help:
 	@echo "make run              - install, migrate, seed the demo clinic, serve on http://$(HOST):$(PORT)"
@@ -18,13 +18,13 @@ help:
 	@echo "make schema           - write schema.yaml and validate the OpenAPI schema"
 	@echo "make migrate          - apply migrations to the configured database"
 	@echo "make seed             - migrate, then load the demo clinic (idempotent)"
-	@echo "make bench            - API benchmark against the reference server (PostgreSQL, wrk; see bench/)"
-	@echo "make bench-smoke      - a few hundred rows, 2 s per run (checks the harness)"
 	@echo "make security         - bandit security lint (CI)"
 	@echo "make audit            - pip-audit of the production requirements (CI)"
 	@echo "make check-migrations - fail if a model change has no migration (CI)"
 	@echo "make check-deploy     - Django's deploy checks under production settings (CI; DATABASE_URL)"
 	@echo "make schemathesis     - schemathesis against a live server (CI; see .ci/schemathesis)"
+	@echo "make bench            - API benchmark against the reference server (PostgreSQL, wrk; bench/)"
+	@echo "make bench-smoke      - the benchmark on a tiny dataset, a few seconds (CI)"
 	@echo "make clean            - remove .venv and tool caches"
 	@echo "make help             - this list"
 

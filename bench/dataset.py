@@ -243,7 +243,7 @@ class Loader:
                    s.created, s.created, NULL, NULL
             FROM (
                 SELECT i,
-                       'MRN-' || lpad(i::text, 6, '0') AS mrn,
+                       'MRN-' || lpad(i::text, greatest(6, length(i::text)), '0') AS mrn,
                        f.name AS first_name, l.name AS last_name,
                        date '1930-01-01' + ((i::bigint * 7919) % 32000)::int AS dob,
                        CASE WHEN i % 50 = 0 THEN 'other' WHEN i % 50 = 1 THEN 'unknown'
