@@ -124,11 +124,19 @@ class DiagnosisResult:
 _QUALIFIER_SPLIT = re.compile(r",| - | \(|;")
 
 
+_STATUS_WORDS_RE = re.compile(
+    r"(?:\s+(?:improving|improved|resolving|stable|unchanged|controlled|uncontrolled|"
+    r"worsening|worse|better|well|poorly|not|at|goal|treated|ongoing|persistent))+$"
+)
+
+
 def condition_key(text: str) -> str:
     """The condition a diagnosis names, without its status qualifier, for grouping:
-    "Hypertension", "Hypertension, improving" and "hypertension (controlled)" are one."""
+    "Hypertension", "HTN, improving", "hypertension (controlled)" and "Hypertension stable"
+    are one ("hypertension")."""
     core = _QUALIFIER_SPLIT.split(text, maxsplit=1)[0]
-    return " ".join(re.sub(r"[^\w\s]", " ", core.lower()).split())
+    core = " ".join(re.sub(r"[^\w\s]", " ", canonical_name(core)).split())
+    return _STATUS_WORDS_RE.sub("", core) or core
 
 
 def _label_norm(label: str) -> str:

@@ -16,11 +16,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from notes.extraction import condition_key
+from notes.extraction import clinical_picture
 
 from .core import SummaryOptions
 from .dates import clock, iso_day, long_day
-from .glossary import normalise, plain_item, plain_phrase, simplify
+from .glossary import plain_item, plain_phrase, simplify
 from .limits import count_words, split_sentences, word_target
 
 LOCAL_MODEL: Final = "local-rules-v1"
@@ -98,43 +98,29 @@ def _extract(view: Mapping[str, Any]) -> Facts:
         interactions=list(view.get("interactions") or []),
         appointments=list(view.get("upcoming_appointments") or []),
     )
-    meds: dict[str, dict[str, Any]] = {}
-    seen_allergy: set[str] = set()
-    # Oldest to newest, so a later note's medication status wins.
+    # The one clinical fold the clinical-data endpoint uses too (notes oldest first).
+    picture = clinical_picture(
+        {
+            "id": None,
+            "at": str(note.get("date") or ""),
+            "structured_data": note.get("structured_data"),
+        }
+        for note in sorted(facts.notes, key=lambda n: str(n.get("date") or ""))
+    )
+    facts.diagnoses = [
+        f"possible {d['text']}" if d.get("certainty") == "uncertain" else d["text"]
+        for d in picture["diagnoses"]
+    ]
+    facts.medications = list(picture["medications"])
+    facts.allergies = [
+        f"{a['substance']} ({a['reaction']})" if a.get("reaction") else a["substance"]
+        for a in picture["allergies"]
+    ]
+    facts.no_known_allergies = picture["no_known_allergies"]
     for note in facts.notes:
-        data = note.get("structured_data") or {}
-        for med in data.get("medications") or []:
-            name = str(med.get("name") or "").strip()
-            if name:
-                meds.pop(normalise(name), None)
-                meds[normalise(name)] = dict(med)
-        for allergy in data.get("allergies") or []:
-            substance = str(allergy.get("substance") or "").strip()
-            if substance and normalise(substance) not in seen_allergy:
-                seen_allergy.add(normalise(substance))
-                reaction = allergy.get("reaction")
-                facts.allergies.append(f"{substance} ({reaction})" if reaction else substance)
-        if data.get("no_known_allergies"):
-            facts.no_known_allergies = True
-        readings = _readings(data.get("vitals"))
+        readings = _readings((note.get("structured_data") or {}).get("vitals"))
         if readings:
             facts.vitals.insert(0, (str(note.get("date")), readings))
-    # Diagnoses in the order they were first documented; one entry per condition, worded
-    # as the newest note has it ("Hypertension" then "Hypertension, improving" is one
-    # problem whose latest status is "improving").
-    position: dict[str, int] = {}
-    for note in sorted(facts.notes, key=lambda n: str(n.get("date") or "")):
-        for dx in (note.get("structured_data") or {}).get("diagnoses") or []:
-            text = str(dx.get("text") or "").strip()
-            if not text:
-                continue
-            key = condition_key(text)
-            if key in position:
-                facts.diagnoses[position[key]] = text
-            else:
-                position[key] = len(facts.diagnoses)
-                facts.diagnoses.append(text)
-    facts.medications = [m for m in meds.values() if (m.get("status") or "active") == "active"]
     return facts
 
 

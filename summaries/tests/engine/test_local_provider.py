@@ -27,10 +27,10 @@ def test_clinician_summary_is_clinical_and_complete(record: PatientRecord) -> No
     assert "Next appointment: 2026-11-25 with cardiology." in text
 
     assert result.diagnoses == ["Community-acquired pneumonia", "Type 2 diabetes", "Hypertension"]
-    assert result.medications == [
+    assert result.medications == [  # the clinical fold lists them by name
         "amoxicillin 1 g PO TID",
-        "metformin 500 mg PO BID",
         "lisinopril 10 mg PO daily",
+        "metformin 500 mg PO BID",
     ]
     assert result.allergies == ["sulfa drugs (rash)"]
     assert result.observations[0] == (
