@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -95,3 +96,24 @@ def test_endpoint_and_offline_summary_fold_the_same_notes_the_same_way(
     assert picture["vitals"]["systolic_bp"]["value"] == 128
     assert "BP 128/80 mmHg" in summary.narrative
     assert "No diagnoses recorded" not in summary.narrative
+
+
+def test_summary_dates_and_times_are_in_the_clinic_time_zone(
+    patient: Patient, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.CLINIC_TIME_ZONE = "America/New_York"
+    author = provider_user()
+    # 02:30 UTC on 2 December is still 1 December in New York.
+    taken_at = timezone.now().replace(microsecond=0) - timedelta(days=3)
+    taken_at = taken_at.replace(hour=2, minute=30)
+    with django_capture_on_commit_callbacks(execute=True):
+        note_create_from_text(
+            patient=patient, author=author, content="Progress note. BP 150/90.", taken_at=taken_at
+        )
+    record = build_record(patient, now=timezone.now())
+    local_day = taken_at.astimezone(ZoneInfo("America/New_York")).date()
+    assert local_day != taken_at.date()
+    summary = generate_summary(
+        record, SummaryOptions(audience="clinician"), ProviderConfig(provider="local")
+    )
+    assert f"Most recent vitals ({local_day.isoformat()})" in summary.narrative
