@@ -13,7 +13,8 @@ Rules, applied to the notes oldest first so a later note overrides an earlier on
 * allergies: the union, each with the latest reaction named; ``no_known_allergies`` only when a
   note says NKDA and no note lists an allergy;
 * diagnoses: one entry per condition (:func:`condition_key`; a key inside another, "pneumonia"
-  and "community acquired pneumonia", is the same condition), worded as the newest note has it,
+  and "community acquired pneumonia", is the same condition, and so are two that name one
+  condition of the vocabulary: "heart failure"), worded as the newest note has it,
   with that note's certainty; a condition a later note calls past ("h/o", "resolved") moves to
   ``past_diagnoses``, and one a later note states as current moves back.
 """
@@ -23,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .conditions import CONDITION_RE
 from .diagnoses import condition_key
 
 
@@ -131,15 +133,28 @@ def clinical_picture(notes: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _cores(key: str) -> set[str]:
+    """The vocabulary's condition names inside a key ("acute on chronic systolic heart
+    failure" -> {"heart failure"})."""
+    return {
+        " ".join(m.group(0).lower().replace("-", " ").split()) for m in CONDITION_RE.finditer(key)
+    }
+
+
 def _same_condition(key: str, *known: dict[str, dict[str, Any]]) -> str:
     """An already known condition's key when one names the other ("pneumonia" and
-    "community acquired pneumonia"), else ``key``."""
+    "community acquired pneumonia") or both name the same known condition ("acute on chronic
+    systolic heart failure" and "heart failure with reduced ejection fraction"), else
+    ``key``."""
     for table in known:
         if key in table:
             return key
+    cores = _cores(key)
     for table in known:
         for other in table:
             if f" {key} " in f" {other} " or f" {other} " in f" {key} ":
+                return other
+            if cores & _cores(other):
                 return other
     return key
 

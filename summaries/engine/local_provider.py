@@ -22,7 +22,7 @@ from notes.extraction import clinical_picture
 
 from .core import SummaryOptions
 from .dates import clock, iso_day, long_day
-from .glossary import normalise, plain_item, plain_phrase, simplify
+from .glossary import entry_for, normalise, plain_item, plain_phrase, simplify
 from .limits import count_words, split_sentences, word_target
 
 LOCAL_MODEL: Final = "local-rules-v1"
@@ -360,7 +360,24 @@ def _section(note: Mapping[str, Any], name: str) -> str:
     return text.strip() if isinstance(text, str) else ""
 
 
+_STATUS_LAY: Final = {
+    "improving": "getting better",
+    "resolving": "getting better",
+    "improved": "better",
+    "stable": "steady",
+    "controlled": "under control",
+    "well controlled": "under control",
+    "uncontrolled": "not yet under control",
+    "worsening": "getting worse",
+}
+
+
 def _lay_condition(text: str) -> str:
+    """A condition in plain words, its status in plain words too ("getting better")."""
+    head, _, status = text.partition(",")
+    status_words = _STATUS_LAY.get(status.strip().lower())
+    if status_words and entry_for(head):
+        return f"{plain_phrase(head)}, which is {status_words}"
     if text.startswith("possible "):
         return f"a possible {_strip_article(plain_phrase(text.removeprefix('possible ')))}"
     return plain_phrase(text)
@@ -425,7 +442,14 @@ def _plain_prose(text: str) -> str:
     text = _MARKDOWN_MARKS.sub("", text)
     text = _LINE_LABEL.sub("", text)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return " ".join(line if line[-1] in ".!?;:" else line + "." for line in lines)
+    out: list[str] = []
+    for index, line in enumerate(lines):
+        following = lines[index + 1] if index + 1 < len(lines) else ""
+        ends = line[-1].isalnum() or line[-1] in ")%"
+        if ends and (not following or following[:1].isupper() or following[:1].isdigit()):
+            line += "."  # a line of its own is a sentence; a wrapped one is not
+        out.append(line)
+    return " ".join(out)
 
 
 def _plan_part(text: str) -> str:
@@ -571,8 +595,11 @@ def _lay(facts: Facts, length: str, patient: bool) -> str:
             else "There are no clinical notes on file yet."
         )
     if facts.diagnoses:
-        conditions = _join(_unique([_lay_condition(d) for d in facts.diagnoses]))
-        s.append(f"{subject} are being treated for {conditions}.")
+        # Two conditions a sentence: long lists of long words are hard to read.
+        conditions = _unique([_lay_condition(d) for d in facts.diagnoses])
+        s.append(f"{subject} are being treated for {_join(conditions[:2])}.")
+        for i in range(2, len(conditions), 2):
+            s.append(f"{subject} also have {_join(conditions[i : i + 2])}.")
     if length != "brief" and facts.vitals:
         day, readings = facts.vitals[0]
         parts = _vital_parts(readings, lay=True, only_abnormal=False, verb="was")
@@ -616,9 +643,10 @@ def _lay(facts: Facts, length: str, patient: bool) -> str:
     for index, appt in enumerate(facts.appointments[: 3 if length == "detailed" else 1]):
         which = "next" if index == 0 else "following"
         text = f"{their.capitalize()} {which} appointment is on {long_day(appt.get('start_time'))}"
-        text += f" with {appt.get('specialty')}"
         if appt.get("doctor"):
-            text += f" ({appt.get('doctor')})"
+            text += f" with {appt.get('doctor')} ({appt.get('specialty')})"
+        else:
+            text += f" with {appt.get('specialty')}"
         if appt.get("reason"):
             text += f" for {_lower_first(simplify(str(appt.get('reason'))))}"
         s.append(text + ".")

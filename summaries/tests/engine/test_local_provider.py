@@ -76,7 +76,7 @@ def test_lay_lists_use_plain_words_and_stay_verified(record: PatientRecord) -> N
     assert result.diagnoses == [
         "Lung infection (pneumonia)",
         "Type 2 diabetes (high blood sugar)",
-        "High blood pressure",
+        "High blood pressure (hypertension)",
     ]
     assert result.unverified == {"medications": [], "diagnoses": []}
     assert "Repeat chest X-ray in 6 weeks" in result.plan
