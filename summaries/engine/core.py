@@ -3,23 +3,40 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any, Literal, TypeVar, get_args
 
 Audience = Literal["clinician", "family", "patient"]
 Length = Literal["brief", "standard", "detailed"]
 ProviderName = Literal["openai", "local"]
-ErrorCode = Literal[
-    "invalid_model_output",
-    "provider_error",
-    "provider_timeout",
-    "provider_rate_limited",
-    "provider_unavailable",
-    "configuration_error",
-]
 
-AUDIENCES: tuple[str, ...] = ("clinician", "family", "patient")
-LENGTHS: tuple[str, ...] = ("brief", "standard", "detailed")
-PROVIDERS: tuple[str, ...] = ("openai", "local")
+
+class JobErrorCode(StrEnum):
+    """Every ``error.code`` a failed summary job records (the one list of them)."""
+
+    INVALID_MODEL_OUTPUT = "invalid_model_output"
+    PROVIDER_ERROR = "provider_error"
+    PROVIDER_TIMEOUT = "provider_timeout"
+    PROVIDER_RATE_LIMITED = "provider_rate_limited"
+    PROVIDER_UNAVAILABLE = "provider_unavailable"
+    CONFIGURATION_ERROR = "configuration_error"
+    # Recorded by the job runner (summaries.runs), not by the engine.
+    TIMED_OUT = "timed_out"
+    INTERNAL_ERROR = "internal_error"
+
+
+# The one list of each (the models' choices and CHECK constraints are built from these).
+AUDIENCES: tuple[Audience, ...] = get_args(Audience)
+LENGTHS: tuple[Length, ...] = get_args(Length)
+PROVIDERS: tuple[ProviderName, ...] = get_args(ProviderName)
+_Choice = TypeVar("_Choice", bound=str)
+
+
+def _one_of(value: str, allowed: tuple[_Choice, ...], what: str) -> _Choice:
+    for option in allowed:
+        if option == value:
+            return option
+    raise ValueError(f"unknown {what} {value!r}")
 
 
 @dataclass(frozen=True)
@@ -27,6 +44,15 @@ class SummaryOptions:
     audience: Audience = "clinician"
     length: Length = "standard"
     deidentify: bool = True
+
+    @classmethod
+    def parse(cls, *, audience: str, length: str, deidentify: bool) -> SummaryOptions:
+        """Options from strings already validated elsewhere (a request, a stored job)."""
+        return cls(
+            audience=_one_of(audience, AUDIENCES, "audience"),
+            length=_one_of(length, LENGTHS, "length"),
+            deidentify=deidentify,
+        )
 
 
 @dataclass(frozen=True)
@@ -72,10 +98,10 @@ class SummaryError(Exception):
     """
 
     def __init__(
-        self, code: ErrorCode, message: str, retryable: bool = False, attempts: int = 0
+        self, code: JobErrorCode, message: str, retryable: bool = False, attempts: int = 0
     ) -> None:
         super().__init__(f"{code}: {message}")
-        self.code: ErrorCode = code
+        self.code: JobErrorCode = code
         self.message = message
         self.retryable = retryable
         self.attempts = attempts
