@@ -41,7 +41,8 @@ def main() -> int:
         )
         worst = 0.0
         print(f"{'patient':<11} {'audience':<9} {'length':<9} grade  words  sentences")
-        for patient, audience, length, result in demo_summaries(numbers):
+        for patient, options, result in demo_summaries(numbers):
+            audience, length = options.audience, options.length
             text = result.narrative
             grade = textstat.flesch_kincaid_grade(text)
             if audience != "clinician":

@@ -35,7 +35,7 @@ def seed_demo_clinic(now: datetime = DEMO_NOW) -> None:
 
 def demo_summaries(
     numbers: tuple[int, ...] = GOLDEN_PATIENTS, now: datetime = DEMO_NOW
-) -> Iterator[tuple[Patient, str, str, SummaryResult]]:
+) -> Iterator[tuple[Patient, SummaryOptions, SummaryResult]]:
     """Local summaries of the demo patients for every audience and length (de-identified)."""
     config = ProviderConfig(provider="local")
     for number in numbers:
@@ -43,8 +43,8 @@ def demo_summaries(
         record = build_record(patient, now=now)
         for audience in AUDIENCES:
             for length in LENGTHS:
-                options = SummaryOptions(audience=audience, length=length)  # type: ignore[arg-type]
-                yield patient, audience, length, generate_summary(record, options, config)
+                options = SummaryOptions(audience=audience, length=length)
+                yield patient, options, generate_summary(record, options, config)
 
 
 def render(result: SummaryResult) -> str:

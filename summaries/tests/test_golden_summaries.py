@@ -16,7 +16,6 @@ import pytest
 import textstat
 
 from summaries.demo_summaries import demo_summaries, render, seed_demo_clinic
-from summaries.engine import SummaryOptions
 from summaries.engine.style import reply_problems
 
 pytestmark = pytest.mark.django_db
@@ -27,16 +26,15 @@ def test_demo_summaries_match_the_golden_files() -> None:
     seed_demo_clinic()
     mismatched: list[str] = []
     seen = 0
-    for patient, audience, length, result in demo_summaries():
+    for patient, options, result in demo_summaries():
         seen += 1
-        path = GOLDEN / f"{patient.mrn}-{audience}-{length}.txt"
+        path = GOLDEN / f"{patient.mrn}-{options.audience}-{options.length}.txt"
         text = render(result)
         if os.environ.get("UPDATE_GOLDEN"):
             path.write_text(text, encoding="utf-8")
         elif not path.is_file() or path.read_text(encoding="utf-8") != text:
             mismatched.append(path.name)
 
-        options = SummaryOptions(audience=audience, length=length)  # type: ignore[arg-type]
         reply = {
             "narrative": result.narrative,
             "diagnoses": result.diagnoses,
@@ -46,7 +44,7 @@ def test_demo_summaries_match_the_golden_files() -> None:
             "plan": result.plan,
         }
         assert reply_problems(reply, options) == [], path.name
-        if audience != "clinician":
+        if options.audience != "clinician":
             assert not re.search(r"\ba (?:8|11|18)\d*-year-old", result.narrative), path.name
             assert textstat.flesch_kincaid_grade(result.narrative) <= 8, path.name
     assert seen == 27
