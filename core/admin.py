@@ -1,10 +1,56 @@
-"""Admin helpers shared by the apps' consoles."""
+"""The staff console's shared parts: branding from settings, helpers the apps' admin
+pages use (clinic-local dates and times, the outcome badge, one-at-a-time deletes)."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date, datetime, tzinfo
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
+from django.contrib import admin
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+if TYPE_CHECKING:
+    from outcomes.models import Outcome
+
+admin.site.site_header = settings.ADMIN_SITE_HEADER
+admin.site.site_title = settings.ADMIN_SITE_TITLE
+admin.site.index_title = settings.ADMIN_INDEX_TITLE
+
+# Severity at or above which an outcome is shown (and counted on the dashboard) as
+# critical; the reference outcomes are healthy 0, monitor 1, critical 2.
+CRITICAL_SEVERITY = 2
+
+
+def clinic_zone() -> tzinfo:
+    return ZoneInfo(settings.CLINIC_TIME_ZONE)
+
+
+def clinic_today() -> date:
+    return timezone.localdate(timezone.now(), clinic_zone())
+
+
+def clinic_time(moment: datetime | None) -> str:
+    """``moment`` in the clinic's time zone, as staff read it: "Mon 7 Dec 2026, 09:30"."""
+    if moment is None:
+        return "—"
+    local = timezone.localtime(moment, clinic_zone())
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M}"
+
+
+def outcome_badge(outcome: Outcome | None) -> SafeString:
+    if outcome is None:
+        return format_html('<span class="clinic-badge clinic-badge-none">{}</span>', "none yet")
+    level = (
+        "critical"
+        if outcome.severity >= CRITICAL_SEVERITY
+        else ("watch" if outcome.severity > 0 else "ok")
+    )
+    return format_html('<span class="clinic-badge clinic-badge-{}">{}</span>', level, outcome.label)
 
 
 class OneAtATimeDeleteMixin:
