@@ -122,12 +122,6 @@ class AppointmentAdminForm(forms.ModelForm[Appointment]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if "doctor" in self.fields:
-            # Inactive doctors are not offered (the current one stays, for an old booking).
-            active = Doctor.objects.filter(is_active=True)
-            if self.instance.doctor_id:
-                active = active | Doctor.objects.filter(pk=self.instance.doctor_id)
-            self.fields["doctor"].queryset = active  # type: ignore[attr-defined]
         if "start_time" in self.fields:
             self.fields["start_time"].help_text = (
                 f"Clinic time ({settings.CLINIC_TIME_ZONE}). Opening hours: "

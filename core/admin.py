@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import admin
-from django.http import HttpRequest
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -54,14 +56,35 @@ def outcome_badge(outcome: Outcome | None) -> SafeString:
 
 
 class OneAtATimeDeleteMixin:
-    """Removes the "delete selected" bulk action.
+    """Deletes go through the service, one record at a time, and its refusal is shown.
 
     Django's bulk delete runs ``QuerySet.delete()`` and skips ``delete_model``, hence the
-    services and their checks (dependents, appointments, outcomes in use). Deleting one
-    record at a time goes through the service.
+    services and their checks (dependents, appointments, outcomes in use): the action is
+    removed. Django's own protected-objects check is left to the service too, so that a
+    blocked delete shows the API's message (``delete_model`` raises ``Conflict``).
     """
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         actions: dict[str, Any] = super().get_actions(request)  # type: ignore[misc]
         actions.pop("delete_selected", None)
         return actions
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        # The service decides what may go (it refuses while dependents exist), not the
+        # related models' delete permissions or PROTECT lists.
+        deleted, counts, _perms, _protected = super().get_deleted_objects(  # type: ignore[misc]
+            objs, request
+        )
+        return deleted, counts, set(), []
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> Any:
+        from core.errors import Conflict
+
+        try:
+            return super().delete_view(request, object_id, extra_context)  # type: ignore[misc]
+        except Conflict as exc:
+            self.message_user(request, str(exc.detail), messages.ERROR)  # type: ignore[attr-defined]
+            opts = self.model._meta  # type: ignore[attr-defined]
+            return HttpResponseRedirect(
+                reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[object_id])
+            )

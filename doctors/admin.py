@@ -59,6 +59,16 @@ class DoctorAdmin(OneAtATimeDeleteMixin, admin.ModelAdmin[Doctor]):
     actions = ["toggle_status"]
     list_per_page = 50
 
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Doctor], search_term: str
+    ) -> tuple[QuerySet[Doctor], bool]:
+        # Pickers (the autocomplete of appointments, interactions) offer active doctors
+        # only; booking an inactive one anyway is refused with the API's message.
+        match = request.resolver_match
+        if match is not None and match.url_name == "autocomplete":
+            queryset = queryset.filter(is_active=True)
+        return super().get_search_results(request, queryset, search_term)
+
     def save_model(self, request: HttpRequest, obj: Doctor, form: Any, change: bool) -> None:
         # Already saved by DoctorAdminForm through the services.
         pass

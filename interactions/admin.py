@@ -138,7 +138,7 @@ class InteractionAdmin(admin.ModelAdmin[Interaction]):
             notes=data.get("notes") or "",
             recorded_by=request.user,
         )
-        obj.pk = saved.pk
+        obj.pk, obj.occurred_at, obj.recorded_at = saved.pk, saved.occurred_at, saved.recorded_at
         obj._state.adding = False
 
     def response_add(

@@ -4,8 +4,8 @@ every kind, so every changelist and change view has something to show."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
 
 from django.contrib.auth.models import User
 from django.test import Client
@@ -60,7 +60,7 @@ def next_weekday_at(hour: int, minute: int = 0, *, days_ahead: int = 1) -> Any:
     while day.weekday() >= 5:
         day += timedelta(days=1)
     return timezone.make_aware(
-        timezone.datetime(day.year, day.month, day.day, hour, minute),
+        datetime(day.year, day.month, day.day, hour, minute),
         timezone.get_current_timezone(),
     )
 
@@ -68,8 +68,8 @@ def next_weekday_at(hour: int, minute: int = 0, *, days_ahead: int = 1) -> Any:
 def build_clinic() -> Clinic:
     seed(now=timezone.now())
     users = {u.username: u for u in User.objects.filter(username__in=PASSWORDS)}
-    patient: Patient = PatientFactory(first_name="Maria", last_name="Hadad")
-    doctor: Doctor = DoctorFactory(full_name="Dr. Ana Ortiz")
+    patient = cast(Patient, PatientFactory(first_name="Maria", last_name="Hadad"))
+    doctor = cast(Doctor, DoctorFactory(full_name="Dr. Ana Ortiz"))
     appointment = appointment_book(
         patient=patient,
         doctor=doctor,
@@ -86,5 +86,5 @@ def build_clinic() -> Clinic:
         recorded_by=users["provider"],
     )
     note = make_note(patient=patient, author=users["provider"])
-    summary: Summary = SummaryFactory(patient=patient)
+    summary = cast(Summary, SummaryFactory(patient=patient))
     return Clinic(patient, doctor, appointment, interaction, note, summary, outcome, users)

@@ -3,6 +3,8 @@ through the login form and open every changelist and change view."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import User
@@ -15,7 +17,7 @@ pytestmark = pytest.mark.django_db
 ROLES = ("viewer", "provider", "admin")
 
 
-def _objects(clinic) -> dict[str, object]:
+def _objects(clinic: Any) -> dict[str, Any]:
     return {
         "patients.patient": clinic.patient,
         "doctors.doctor": clinic.doctor,
@@ -50,13 +52,13 @@ def test_each_role_walks_every_changelist_and_change_view(username: str) -> None
         label = f"{model._meta.app_label}.{model._meta.model_name}"
         info = (model._meta.app_label, model._meta.model_name)
         may_view = user.has_perm(f"{label.split('.')[0]}.view_{model._meta.model_name}")
-        changelist = client.get(reverse("admin:%s_%s_changelist" % info))
+        changelist = client.get(reverse("admin:{}_{}_changelist".format(*info)))
         assert changelist.status_code == (200 if may_view else 403), label
         obj = objects.get(label)
         if obj is None:
             obj = model._default_manager.first()
         if obj is not None:
-            page = client.get(reverse("admin:%s_%s_change" % info, args=[obj.pk]))
+            page = client.get(reverse("admin:{}_{}_change".format(*info), args=[obj.pk]))
             assert page.status_code == (200 if may_view else 403), label
             walked += 1
     assert walked >= 8
