@@ -257,7 +257,9 @@ class AppointmentAdmin(OneAtATimeDeleteMixin, admin.ModelAdmin[Appointment]):
         initial = super().get_changeform_initial_data(request)
         start_day, start_clock = request.GET.get("start_time_0"), request.GET.get("start_time_1")
         if start_day and start_clock:
-            initial["start_time"] = f"{start_day} {start_clock}"
+            moment = parse_datetime(f"{start_day}T{start_clock}")
+            if moment is not None:
+                initial["start_time"] = timezone.make_aware(moment, clinic_zone())
         initial.pop("start_time_0", None)
         initial.pop("start_time_1", None)
         return initial
