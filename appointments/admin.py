@@ -254,7 +254,7 @@ class AppointmentAdmin(OneAtATimeDeleteMixin, admin.ModelAdmin[Appointment]):
         return clinic_time(appointment.start_time)
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
-        initial = super().get_changeform_initial_data(request)
+        initial: dict[str, Any] = super().get_changeform_initial_data(request)
         start_day, start_clock = request.GET.get("start_time_0"), request.GET.get("start_time_1")
         if start_day and start_clock:
             moment = parse_datetime(f"{start_day}T{start_clock}")

@@ -51,7 +51,7 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
-    report = yield
+    report: Any = yield
     if report.when == "call" and report.failed:
         page = getattr(item, "funcargs", {}).get("page")
         if page is not None:

@@ -111,7 +111,8 @@ def test_roles_do_their_jobs_in_the_console(page: Page, live_server) -> None:  #
     expect(page.get_by_role("link", name="Add a note")).to_have_count(0)
     expect(page.get_by_role("button", name="Generate summary")).to_have_count(0)
     response = page.goto(base + reverse("admin:appointments_appointment_add"))
-    assert response is not None and response.status == 403
+    assert response is not None
+    assert response.status == 403
 
 
 def test_screenshots_for_the_readme(page: Page, live_server) -> None:  # type: ignore[no-untyped-def]

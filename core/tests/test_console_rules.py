@@ -20,7 +20,7 @@ from patients.models import Patient
 pytestmark = pytest.mark.django_db
 
 
-def _book(client, clinic, *, start, doctor=None, patient=None):  # type: ignore[no-untyped-def]
+def _book(client, clinic, *, start, doctor=None, patient=None):
     local = timezone.localtime(start)
     return client.post(
         reverse("admin:appointments_appointment_add"),
