@@ -7,7 +7,7 @@ REQS := requirements/base.txt requirements/production.txt requirements/local.txt
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test browser-test lint schema format migrate seed clean help
+.PHONY: run test browser-test lint schema format migrate seed clean help bench bench-smoke
 
 help:
 	@echo "make run     - install, migrate, seed the demo clinic, serve on http://$(HOST):$(PORT)"
@@ -15,6 +15,7 @@ help:
 	@echo "make browser-test - Playwright tests of the staff console in Debian's chromium (skipped without it)"
 	@echo "make lint    - ruff check, ruff format --check, mypy"
 	@echo "make schema  - write schema.yaml and validate the OpenAPI schema"
+	@echo "make bench   - API benchmark against the reference server (PostgreSQL, wrk; see bench/)"
 
 $(STAMP): $(REQS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,6 +58,12 @@ format: $(STAMP)
 schema: $(STAMP)
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py spectacular --validate --fail-on-warn --file schema.yaml
 	@echo "schema.yaml written and valid"
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+bench-smoke: $(STAMP)
+	$(BIN)/python bench/run.py --profile smoke --duration 2 --passes 1
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -10,6 +10,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
@@ -18,10 +19,29 @@ if TYPE_CHECKING:
     from rest_framework.views import APIView
 
 
+class ListFilterBackend(DjangoFilterBackend):
+    """django-filter on list routes only.
+
+    DRF runs the filter backends for detail routes too (``get_object`` filters the
+    queryset before the lookup), which builds and validates a whole FilterSet for every
+    ``GET /patients/{id}/`` although no detail route documents a filter parameter.
+    """
+
+    def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: APIView) -> Any:
+        if getattr(view, "detail", False):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
+
 class StrictOrderingFilter(OrderingFilter):
     """``?ordering=a,-b``; unknown fields are a 400, and the primary key (``id``, or e.g.
     an outcome's ``code``) is always appended so that pages never repeat or skip rows
     when the ordered values tie."""
+
+    def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: APIView) -> Any:
+        if getattr(view, "detail", False):
+            return queryset  # one row: nothing to order (see ListFilterBackend)
+        return super().filter_queryset(request, queryset, view)
 
     def get_ordering(self, request: Request, queryset: QuerySet[Any], view: APIView) -> list[str]:
         params = request.query_params.get(self.ordering_param)

@@ -60,8 +60,22 @@ def role_of(user: Any) -> Role:
     else:
         names = user.groups.values_list("name", flat=True)
         role = max((_GROUP_ROLES.get(n, Role.NONE) for n in names), default=Role.NONE)
-    user._clinic_role = role
+    remember_role(user, role)
     return role
+
+
+def role_from_flags(user: Any, row: Any) -> Role:
+    """The role from ``role_<name>`` booleans annotated on a query ``row`` (the token
+    lookup reads them in the same query as the user)."""
+    if user.is_superuser:
+        return Role.ADMIN
+    held = [role for role in ROLE_GROUPS if getattr(row, f"role_{role.name.lower()}", False)]
+    return max(held, default=Role.NONE)
+
+
+def remember_role(user: Any, role: Role) -> None:
+    """Memoise ``role`` on this user object; it lives as long as the request's user."""
+    user._clinic_role = role
 
 
 class DenyAll(BasePermission):

@@ -301,12 +301,24 @@ def test_filters(viewer_client: APIClient) -> None:
 def test_list_query_count_does_not_grow_with_page_size(
     viewer_client: APIClient, many_patients, django_assert_max_num_queries
 ) -> None:
-    # token, token housekeeping, role, count, page
-    with django_assert_max_num_queries(5) as small:
+    # token with its user and role flags, count, page
+    with django_assert_max_num_queries(3) as small:
         viewer_client.get(f"{URL}?page_size=2")
-    with django_assert_max_num_queries(5) as large:
+    with django_assert_max_num_queries(3) as large:
         viewer_client.get(f"{URL}?page_size=23")
     assert len(small.captured_queries) == len(large.captured_queries)
+
+
+def test_get_by_id_is_two_queries_and_ignores_list_filters(
+    viewer_client: APIClient, django_assert_num_queries
+) -> None:
+    """The token lookup brings the user and role; the filter backends are for lists only
+    (no detail route documents a filter), so a filter parameter cannot hide the row."""
+    patient = PatientFactory.create(gender="female")
+    with django_assert_num_queries(2):
+        response = viewer_client.get(f"{URL}{patient.pk}/?gender=male&ordering=nonsense")
+    assert response.status_code == 200
+    assert response.json()["id"] == str(patient.pk)
 
 
 # --- Search ------------------------------------------------------------------------------
