@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.forms import ModelForm
@@ -166,4 +167,5 @@ class PatientAdmin(OneAtATimeDeleteMixin, admin.ModelAdmin[Patient]):
             "timeline_first_page": before is None,
             "panels": chart_panels(request, patient),
             "now": timezone.now(),
+            "clinic_time_zone": settings.CLINIC_TIME_ZONE,
         }
