@@ -89,6 +89,17 @@ class StaffAdmin(UserAdmin):
     ordering = ("username",)
     filter_horizontal = ()
 
+    def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        # A role Admin manages staff, not superusers (their passwords and flags included).
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return super().get_queryset(request).prefetch_related("groups")
 

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from core.admin import OneAtATimeDeleteMixin
+from core.admin import OneAtATimeDeleteMixin, clinic_time
 from core.errors import Conflict
 from doctors.models import Doctor
 from doctors.services import (
@@ -90,7 +90,7 @@ class DoctorAdmin(OneAtATimeDeleteMixin, admin.ModelAdmin[Doctor]):
             self.message_user(request, f"{change.doctor.full_name} is now {state}.")
             if change.future_appointments:
                 listed = "; ".join(
-                    f"{a.start_time:%Y-%m-%d %H:%M} {a.patient.full_name}"
+                    f"{clinic_time(a.start_time)} {a.patient.full_name}"
                     for a in change.future_appointments
                 )
                 self.message_user(

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.admin import helpers
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
@@ -238,3 +239,67 @@ def test_patient_search_is_the_api_search() -> None:
         },
     )
     assert [r["id"] for r in picker.json()["results"]] == [str(clinic.patient.pk)]
+
+
+def test_toggle_doctor_status_lists_the_affected_future_appointments() -> None:
+    clinic = build_clinic()
+    client = login("admin")
+    response = client.post(
+        reverse("admin:doctors_doctor_changelist"),
+        {"action": "toggle_status", helpers.ACTION_CHECKBOX_NAME: [str(clinic.doctor.pk)]},
+        follow=True,
+    )
+    text = response.content.decode()
+    assert "Dr. Ana Ortiz is now inactive." in text
+    assert "1 future appointment(s) of Dr. Ana Ortiz need another doctor" in text
+    assert "Maria Hadad" in text
+    clinic.doctor.refresh_from_db()
+    assert not clinic.doctor.is_active
+
+
+def test_provider_uploads_a_note_file_from_the_chart() -> None:
+    clinic = build_clinic()
+    client = login("provider")
+    now = timezone.localtime()
+    upload = SimpleUploadedFile(
+        "visit.txt", b"S: sore throat. O: T 37.9 C. A: pharyngitis. P: fluids.", "text/plain"
+    )
+    response = client.post(
+        reverse("admin:notes_note_add"),
+        {
+            "patient": str(clinic.patient.pk),
+            "taken_at_0": now.strftime("%Y-%m-%d"),
+            "taken_at_1": now.strftime("%H:%M"),
+            "file": upload,
+        },
+    )
+    assert response.status_code == 302
+    note = clinic.patient.notes.exclude(pk=clinic.note.pk).get()
+    assert note.file_name == "visit.txt"
+    assert "pharyngitis" in note.content
+    empty = client.post(
+        reverse("admin:notes_note_add"),
+        {
+            "patient": str(clinic.patient.pk),
+            "taken_at_0": now.strftime("%Y-%m-%d"),
+            "taken_at_1": now.strftime("%H:%M"),
+            "file": SimpleUploadedFile("blank.txt", b"   \n", "text/plain"),
+        },
+    )
+    assert "The file contains no text." in empty.content.decode()
+
+
+def test_a_role_admin_cannot_change_a_superuser() -> None:
+    from django.contrib.auth.models import User
+
+    build_clinic()
+    root = User.objects.create_superuser("root", "root@clinic.example", "a-Long-passphrase-42")
+    client = login("admin")
+    assert client.get(reverse("admin:auth_user_change", args=[root.pk])).status_code == 200
+    page = client.get(reverse("admin:auth_user_change", args=[root.pk])).content
+    assert b'name="role"' not in page  # read-only
+    assert client.get(reverse("admin:auth_user_password_change", args=[root.pk])).status_code == 403
+    assert (
+        client.post(reverse("admin:auth_user_delete", args=[root.pk]), {"post": "yes"}).status_code
+        == 403
+    )
