@@ -14,6 +14,8 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
+from core.errors import CoreErrorCode
+
 if TYPE_CHECKING:
     from rest_framework.request import Request
     from rest_framework.views import APIView
@@ -65,7 +67,7 @@ class StrictOrderingFilter(OrderingFilter):
                             f"Allowed: {', '.join(sorted(allowed))}."
                         ]
                     },
-                    code="invalid",
+                    code=CoreErrorCode.INVALID,
                 )
             ordering = fields
         names = {f.lstrip("-") for f in ordering}
@@ -104,7 +106,7 @@ def flag_param(request: Request, name: str) -> bool:
         return True
     if value in FALSE_VALUES:
         return False
-    raise ValidationError({name: ["Use true or false."]}, code="invalid")
+    raise ValidationError({name: ["Use true or false."]}, code=CoreErrorCode.INVALID)
 
 
 class AwareDateTimeFormField(forms.DateTimeField):
@@ -122,10 +124,10 @@ class AwareDateTimeFormField(forms.DateTimeField):
         except (ValueError, OverflowError):
             parsed = None
         if parsed is None:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+            raise forms.ValidationError(self.error_messages["invalid"], code=CoreErrorCode.INVALID)
         if timezone.is_naive(parsed):
             raise forms.ValidationError(
-                "Include a UTC offset, e.g. 2026-03-02T09:30:00Z.", code="naive"
+                "Include a UTC offset, e.g. 2026-03-02T09:30:00Z.", code=CoreErrorCode.NAIVE
             )
         # Compared in UTC: the databases accept narrower offsets than ISO 8601 allows
         # (PostgreSQL stops at ±15:59), and the instant is what matters.

@@ -64,15 +64,6 @@ def role_of(user: Any) -> Role:
     return role
 
 
-def role_from_flags(user: Any, row: Any) -> Role:
-    """The role from ``role_<name>`` booleans annotated on a query ``row`` (the token
-    lookup reads them in the same query as the user)."""
-    if user.is_superuser:
-        return Role.ADMIN
-    held = [role for role in ROLE_GROUPS if getattr(row, f"role_{role.name.lower()}", False)]
-    return max(held, default=Role.NONE)
-
-
 def remember_role(user: Any, role: Role) -> None:
     """Memoise ``role`` on this user object; it lives as long as the request's user."""
     user._clinic_role = role
@@ -118,10 +109,6 @@ class Configuration(_RolePermission):
     read = Role.VIEWER
     write = Role.ADMIN
     delete = Role.ADMIN
-
-
-class AdminOnly(_RolePermission):
-    """Imports, exports, users: Admins only, reads included."""
 
 
 class ViewerAction(_RolePermission):

@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
+from core.actors import actor_of
 from core.errors import Conflict
 from doctors.models import Doctor
 from interactions.models import MAX_NOTES_LENGTH, Interaction
@@ -185,7 +186,7 @@ class InteractionAdmin(admin.ModelAdmin[Interaction]):
                 interaction_retract(
                     interaction=interaction,
                     reason=form.cleaned_data["reason"],
-                    retracted_by=request.user,
+                    retracted_by=actor_of(request),
                 )
                 done += 1
             except (Conflict, ValidationError) as exc:
@@ -214,7 +215,7 @@ class InteractionAdmin(admin.ModelAdmin[Interaction]):
             try:
                 amendment = interaction_amend(
                     interaction=original,
-                    amended_by=request.user,
+                    amended_by=actor_of(request),
                     **changes,
                 )
             except (Conflict, ValidationError) as exc:

@@ -8,8 +8,9 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from appointments.tests.factories import AppointmentFactory
 from core.permissions import Role
-from patients.dependents import _registry, register_patient_dependent
+from notes.tests.factories import make_note
 from patients.models import Patient
 from patients.tests.factories import PatientFactory
 
@@ -106,20 +107,18 @@ def test_delete(admin_client_api: APIClient) -> None:
     assert admin_client_api.delete(detail(str(patient.pk))).status_code == 404
 
 
-def test_delete_blocked_by_registered_dependents(admin_client_api: APIClient) -> None:
+def test_delete_blocked_by_dependents_names_each_kind(admin_client_api: APIClient) -> None:
     patient = PatientFactory.create()
-    register_patient_dependent(
-        "test_records", singular="test record", plural="test records", count=lambda p: 2
-    )
-    try:
-        response = admin_client_api.delete(detail(str(patient.pk)))
-    finally:
-        _registry.pop("test_records")
+    tomorrow = timezone.now() + timedelta(days=1)
+    AppointmentFactory.create(patient=patient, start_time=tomorrow)
+    AppointmentFactory.create(patient=patient, start_time=tomorrow + timedelta(hours=2))
+    make_note(patient=patient)
+    response = admin_client_api.delete(detail(str(patient.pk)))
     assert response.status_code == 409
     body = response.json()
-    assert body["code"] == "patient_has_records"
-    assert "2 test records" in body["detail"]
-    assert body["dependents"] == {"test_records": 2}
+    assert body["code"] == "has_dependents"
+    assert body["dependents"] == {"appointments": 2, "notes": 1}
+    assert "2 appointments, 1 note" in body["detail"]
     assert Patient.objects.filter(pk=patient.pk).exists()
 
 
