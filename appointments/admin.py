@@ -37,6 +37,7 @@ from appointments.services import (
     appointment_reschedule,
     ensure_bookable,
 )
+from core.actors import actor_of
 from core.admin import OneAtATimeDeleteMixin, clinic_time, clinic_today, clinic_zone
 from core.errors import Conflict
 from doctors.models import Doctor
@@ -272,8 +273,7 @@ class AppointmentAdmin(OneAtATimeDeleteMixin, admin.ModelAdmin[Appointment]):
         if change:
             saved = appointment_reschedule(appointment=Appointment.objects.get(pk=obj.pk), **data)
         else:
-            user = request.user
-            saved = appointment_book(**data, booked_by=user)
+            saved = appointment_book(**data, booked_by=actor_of(request))
         obj.pk = saved.pk
         obj._state.adding = False
         obj.end_time = saved.end_time

@@ -137,7 +137,7 @@ class InteractionAdmin(admin.ModelAdmin[Interaction]):
             occurred_at=data.get("occurred_at") or None,
             doctor=data.get("doctor"),
             notes=data.get("notes") or "",
-            recorded_by=request.user,
+            recorded_by=actor_of(request),
         )
         obj.pk, obj.occurred_at, obj.recorded_at = saved.pk, saved.occurred_at, saved.recorded_at
         obj._state.adding = False

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from core.actors import actor_of
 from core.errors import ApiError
 from notes.clinical_data import patient_clinical_data
 from notes.models import ExtractionStatus, Note, NoteType, Signature
@@ -216,7 +217,7 @@ class NoteAdmin(_NoteDisplay, _ReadOnly, admin.ModelAdmin[Note]):
                 if upload:
                     note = note_create_from_upload(
                         patient=data["patient"],
-                        author=request.user,  # type: ignore[arg-type]
+                        author=actor_of(request),
                         taken_at=data["taken_at"],
                         data=upload.read(),
                         file_name=upload.name or "note",
@@ -226,7 +227,7 @@ class NoteAdmin(_NoteDisplay, _ReadOnly, admin.ModelAdmin[Note]):
                 else:
                     note = note_create_from_text(
                         patient=data["patient"],
-                        author=request.user,  # type: ignore[arg-type]
+                        author=actor_of(request),
                         taken_at=data["taken_at"],
                         content=data["content"],
                         note_type=data.get("note_type") or None,

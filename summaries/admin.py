@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 
+from core.actors import actor_of
 from core.errors import ApiError
 from patients.chart import register_chart_panel
 from patients.models import Patient
@@ -74,7 +75,7 @@ class SummaryAdmin(admin.ModelAdmin[Summary]):
                 patient=patient,
                 audience=form.cleaned_data["audience"],
                 length=form.cleaned_data["length"],
-                requested_by=request.user,
+                requested_by=actor_of(request),
             )
         except ApiError as exc:
             self.message_user(request, str(exc.detail), messages.ERROR)

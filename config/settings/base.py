@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "interactions",
     "notes",
     "summaries",
+    "console",
 ]
 
 # Request bodies larger than this are refused with 413 before they are parsed.

@@ -4,7 +4,7 @@ from typing import Any
 
 from django import template
 
-from core.dashboard import dashboard
+from console.dashboard import dashboard
 
 register = template.Library()
 
