@@ -67,7 +67,6 @@ class PatientAdminForm(ModelForm[Patient]):
                         else "patients with a similar name are",
                         links,
                     ),
-                    code="possible_duplicate",
                 )
         return data
 
