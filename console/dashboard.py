@@ -30,8 +30,8 @@ def bar_chart(
     series: list[tuple[str, dict[str, int]]], keys: list[tuple[str, str]], *, title: str
 ) -> SafeString:
     """Stacked bars, one per ``(label, {key: value})``; ``keys`` are ``(key, legend)``."""
-    if not series:
-        return format_html("<p>{}</p>", "No data.")
+    if not any(sum(values.values()) for _, values in series):
+        return format_html('<p class="clinic-empty">{}</p>', f"Nothing in this period ({title}).")
     top = max((sum(v.values()) for _, v in series), default=0) or 1
     slot = (CHART_WIDTH - 2 * CHART_PAD) / len(series)
     bar = max(slot * 0.7, 1)

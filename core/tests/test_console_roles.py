@@ -133,3 +133,15 @@ def test_admin_creates_a_provider_account_with_the_role_picker() -> None:
     new = Client()
     assert new.login(username="nurse.jo", password="a-Long-passphrase-42")
     assert new.get(reverse("admin:patients_patient_add")).status_code == 200
+
+
+def test_dashboard_charts_count_what_happened() -> None:
+    clinic = build_clinic()
+    client = login("viewer")
+    page = client.get(reverse("admin:index")).content.decode()
+    # build_clinic recorded one "monitor" interaction today and booked one appointment.
+    assert "<title>" in page and "1 Monitor</title>" in page
+    assert "1 scheduled</title>" in page
+    assert (
+        clinic.patient.last_name not in page.split('id="dash-critical"')[1].split("</section>")[0]
+    )
