@@ -14,13 +14,20 @@ from core.actors import actor_of
 from core.errors import ApiError
 from patients.chart import register_chart_panel
 from patients.models import Patient
-from summaries.models import Audience, Length, Summary, SummaryStatus
+from summaries.models import (
+    AUDIENCE_CHOICES,
+    DEFAULT_AUDIENCE,
+    DEFAULT_LENGTH,
+    LENGTH_CHOICES,
+    Summary,
+    SummaryStatus,
+)
 from summaries.services import summary_request, summary_retry
 
 
 class GenerateForm(forms.Form):
-    audience = forms.ChoiceField(choices=Audience.choices, initial=Audience.CLINICIAN)
-    length = forms.ChoiceField(choices=Length.choices, initial=Length.STANDARD)
+    audience = forms.ChoiceField(choices=AUDIENCE_CHOICES, initial=DEFAULT_AUDIENCE)
+    length = forms.ChoiceField(choices=LENGTH_CHOICES, initial=DEFAULT_LENGTH)
 
 
 @admin.register(Summary)
