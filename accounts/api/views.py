@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import authenticate
+from knox.models import AuthToken
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.request import Request
@@ -12,11 +13,13 @@ from rest_framework.views import APIView
 
 from accounts.api.serializers import MeSerializer, TokenRequestSerializer, TokenSerializer
 from accounts.services import token_issue, token_revoke
+from audit.models import Action
+from audit.views import Audited
 from core.authentication import BearerTokenAuthentication
 from core.permissions import PublicEndpoint, Role, ViewerAction, role_of
 
 
-class TokenView(APIView):
+class TokenView(Audited, APIView):
     """Issue (POST) or revoke (DELETE) a bearer token."""
 
     throttle_scope = "token"
@@ -25,6 +28,12 @@ class TokenView(APIView):
     }
     # Bearer only: a browser session must not be able to mint tokens without CSRF checks.
     authentication_classes = [BearerTokenAuthentication]
+    audit_resource = "token"
+    audit_model = AuthToken
+    audit_actions = {"post": Action.TOKEN_ISSUED, "delete": Action.TOKEN_REVOKED}
+    audit_failure_actions = {
+        "post": {s: Action.LOGIN_FAILED for s in (400, 401, 403, 429)}
+    }
 
     def get_permissions(self) -> list[Any]:
         # Anyone may try to log in; only a token holder may revoke their token.

@@ -18,6 +18,8 @@ from appointments.services import (
     appointment_mark_no_show,
     appointment_reschedule,
 )
+from audit.models import Action
+from audit.views import Audited
 from core.permissions import ClinicalRecord
 from core.schema import ErrorSerializer
 
@@ -66,7 +68,7 @@ BOOKED = {
     ),
     destroy=extend_schema(summary="Delete an appointment without clinical records (Admin)"),
 )
-class AppointmentViewSet(viewsets.ModelViewSet[Appointment]):
+class AppointmentViewSet(Audited, viewsets.ModelViewSet[Appointment]):
     queryset = Appointment.objects.select_related("patient", "doctor", "created_by")
     serializer_class = AppointmentSerializer
     filterset_class = AppointmentFilterSet
@@ -74,6 +76,7 @@ class AppointmentViewSet(viewsets.ModelViewSet[Appointment]):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     ordering_fields = ["start_time", "end_time", "created_at", "status"]
     ordering = ["start_time"]
+    audit_actions = {"cancel": Action.UPDATE, "complete": Action.UPDATE, "no_show": Action.UPDATE}
     error_statuses = {
         "partial_update": {409: BOOKING_CONFLICT + " " + NOT_SCHEDULED},
         "destroy": {409: "`appointment_has_records`: clinical records refer to it."},

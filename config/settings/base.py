@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "interactions",
     "notes",
     "summaries",
+    "simple_history",
+    "audit",
 ]
 
 # Request bodies larger than this are refused with 413 before they are parsed.
@@ -69,6 +71,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Change history records who made each change (django-simple-history).
+    "simple_history.middleware.HistoryRequestMiddleware",
+    # One audit event per admin console page or change (audit/middleware.py).
+    "audit.middleware.AdminAuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.ChaosMiddleware",
 ]
@@ -288,6 +294,13 @@ SPECTACULAR_SETTINGS = {
         "SummaryErrorCodeEnum": "summaries.api.serializers.SUMMARY_ERROR_CODES",
     },
 }
+
+# --- Audit trail ----------------------------------------------------------------------
+# "Break the glass": reading a patient the user has no appointment with (as the doctor
+# linked to their account) needs an X-Access-Reason header, recorded with the event.
+AUDIT_REQUIRE_REASON_WITHOUT_APPOINTMENT = env.bool(
+    "AUDIT_REQUIRE_REASON_WITHOUT_APPOINTMENT", default=False
+)
 
 # --- Chaos testing ---------------------------------------------------------------------
 CHAOS_ENABLED = env.bool("CHAOS_ENABLED", default=False)

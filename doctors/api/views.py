@@ -15,6 +15,8 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from appointments.availability import free_starts
+from audit.models import Action
+from audit.views import Audited
 from core.permissions import Configuration
 from doctors.api.serializers import (
     AvailabilityQuerySerializer,
@@ -38,13 +40,14 @@ DUPLICATE = "`duplicate_email`: another doctor has this email; `user_already_lin
     partial_update=extend_schema(summary="Change some of a doctor's details"),
     destroy=extend_schema(summary="Delete a doctor who never had an appointment"),
 )
-class DoctorViewSet(viewsets.ModelViewSet[Doctor]):
+class DoctorViewSet(Audited, viewsets.ModelViewSet[Doctor]):
     queryset = Doctor.objects.all()
     serializer_class = DoctorSerializer
     filterset_class = DoctorFilterSet
     permission_classes = [Configuration]
     ordering_fields = ["full_name", "specialty", "created_at"]
     ordering = ["full_name"]
+    audit_actions = {"toggle_status": Action.UPDATE, "availability": Action.VIEW}
     error_statuses = {
         "create": {409: DUPLICATE},
         "update": {409: DUPLICATE},

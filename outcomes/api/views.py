@@ -5,6 +5,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import viewsets
 from rest_framework.serializers import BaseSerializer
 
+from audit.views import Audited
 from core.filters import flag_param
 from core.permissions import Configuration
 from outcomes.api.serializers import OutcomeSerializer
@@ -30,7 +31,7 @@ CODE_IMMUTABLE = "`code_immutable` (in `errors`) when the body carries a differe
     ),
     destroy=extend_schema(summary="Delete an unused outcome (Admin)"),
 )
-class OutcomeViewSet(viewsets.ModelViewSet[Outcome]):
+class OutcomeViewSet(Audited, viewsets.ModelViewSet[Outcome]):
     queryset = Outcome.objects.all()
     serializer_class = OutcomeSerializer
     permission_classes = [Configuration]

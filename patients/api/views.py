@@ -8,6 +8,8 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.utils.urls import replace_query_param
 
+from audit.models import Action
+from audit.views import Audited
 from core.permissions import ClinicalRecord
 from patients.api.serializers import (
     PatientSerializer,
@@ -28,13 +30,14 @@ from patients.timeline import encode_cursor, timeline_page
     partial_update=extend_schema(summary="Change some demographics"),
     destroy=extend_schema(summary="Delete a patient with no clinical records"),
 )
-class PatientViewSet(viewsets.ModelViewSet[Patient]):
+class PatientViewSet(Audited, viewsets.ModelViewSet[Patient]):
     queryset = Patient.objects.select_related("latest_outcome")
     serializer_class = PatientSerializer
     filterset_class = PatientFilterSet
     permission_classes = [ClinicalRecord]
     ordering_fields = ["last_name", "first_name", "date_of_birth", "created_at", "mrn"]
     ordering = ["last_name", "first_name"]
+    audit_actions = {"timeline": (Action.VIEW, "timeline")}
     error_statuses = {
         "create": {409: "`duplicate_email`: another patient has this email."},
         "update": {409: "`duplicate_email`: another patient has this email."},

@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from audit.chain import QUERIES_PER_EVENT
 from core.permissions import Role
 from patients.dependents import _registry, register_patient_dependent
 from patients.models import Patient
@@ -301,10 +302,10 @@ def test_filters(viewer_client: APIClient) -> None:
 def test_list_query_count_does_not_grow_with_page_size(
     viewer_client: APIClient, many_patients, django_assert_max_num_queries
 ) -> None:
-    # token, token housekeeping, role, count, page
-    with django_assert_max_num_queries(5) as small:
+    # token, token housekeeping, role, count, page, and the audit event
+    with django_assert_max_num_queries(5 + QUERIES_PER_EVENT) as small:
         viewer_client.get(f"{URL}?page_size=2")
-    with django_assert_max_num_queries(5) as large:
+    with django_assert_max_num_queries(5 + QUERIES_PER_EVENT) as large:
         viewer_client.get(f"{URL}?page_size=23")
     assert len(small.captured_queries) == len(large.captured_queries)
 
