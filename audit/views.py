@@ -208,6 +208,17 @@ class Audited:
             return _as_uuid(kwargs[lookup])
         return None
 
+    def _patient_of_id(self, resource_id: Any) -> uuid.UUID | None:
+        model = self._audit_model()
+        if model is None or not any(f.name == "patient" for f in model._meta.fields):
+            return None
+        try:
+            found = model._default_manager.filter(pk=resource_id).values_list("patient_id")
+            row = found.first()
+        except (ValueError, TypeError, DatabaseError):
+            return None
+        return row[0] if row else None
+
     def _audit_after(self, request: HttpRequest, response: HttpResponseBase) -> None:
         scope = self._audit_scope
         if scope.event is not None and AuditEvent.objects.filter(pk=scope.event.pk).exists():
@@ -238,6 +249,9 @@ class Audited:
             resource_id = self.kwargs.get(lookup) if self.kwargs else None
         if resource_id is None and isinstance(data, dict) and status < 300:
             resource_id = data.get("id")
+        if patient is None and obj is None and resource_id is not None:
+            # Refused before the view loaded the record (e.g. an invalid body).
+            patient = self._patient_of_id(resource_id)
         returned: list[Any] = []
         if action in LIST_ACTIONS or action == Action.VIEW and _items(data) is not None:
             key = "id" if resource == "patient" else "patient_id"

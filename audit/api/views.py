@@ -52,10 +52,8 @@ class AuditEventViewSet(Audited, mixins.ListModelMixin, viewsets.GenericViewSet[
     filter_backends = [DjangoFilterBackend]
     permission_classes = [AdminOnly]
     pagination_class = AuditCursorPagination
+    audit_resource = "audit_event"
     audit_reason_exempt = True
-
-    def get_queryset(self) -> QuerySet[AuditEvent]:
-        return AuditEvent.objects.all()
 
 
 class PatientAccessLogView(Audited, GenericAPIView[AuditEvent]):
@@ -68,6 +66,7 @@ class PatientAccessLogView(Audited, GenericAPIView[AuditEvent]):
     filter_backends = [DjangoFilterBackend]
     audit_resource = "access_log"
     audit_model = AuditEvent
+    audit_actions = {"get": Action.LIST}
     audit_reason_exempt = True
 
     def get_queryset(self) -> QuerySet[AuditEvent]:
