@@ -109,7 +109,7 @@ def audit_record(
         actor_role=role.label if role != Role.NONE else "",
         action=str(action),
         resource_type=resource_type,
-        resource_id=str(resource_id) if resource_id is not None else "",
+        resource_id=str(resource_id)[:64] if resource_id is not None else "",
         patient_id=uuid.UUID(patient) if patient else None,
         returned_ids=_uuids(returned_ids),
         row_count=row_count,
@@ -134,6 +134,9 @@ class AuditScope:
     model: type[models.Model] | None
     action: str | None  # None: create or update, as the save says
     break_glass: bool = False
+    # The attribute that identifies a resource in events (a token's public key, not its
+    # digest).
+    id_field: str = "pk"
     event: AuditEvent | None = None
     committed: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
@@ -150,7 +153,7 @@ class AuditScope:
             actor=actor,
             action=self.action or action,
             resource_type=self.resource_type,
-            resource_id=instance.pk,
+            resource_id=getattr(instance, self.id_field),
             patient_id=patient_of(instance),
             break_glass=self.break_glass,
         )

@@ -98,6 +98,8 @@ class Audited:
     # Viewset action or method -> {response status: action}, for failures with their own
     # action (a refused sign-in is ``login_failed``).
     audit_failure_actions: ClassVar[dict[str, dict[int, str]]] = {}
+    # The attribute naming a record in events.
+    audit_id_field: ClassVar[str] = "pk"
     # Reads of the audit trail itself do not need a reason to be given.
     audit_reason_exempt: ClassVar[bool] = False
 
@@ -160,6 +162,7 @@ class Audited:
         action, resource = self._audit_operation()
         scope = self._audit_scope
         scope.model, scope.resource_type, scope.action = self._audit_model(), resource, action
+        scope.id_field = self.audit_id_field
         patient = self._patient_from_url()
         if patient is not None:
             self._check_reason(patient)

@@ -30,6 +30,7 @@ class TokenView(Audited, APIView):
     authentication_classes = [BearerTokenAuthentication]
     audit_resource = "token"
     audit_model = AuthToken
+    audit_id_field = "token_key"  # knox's public prefix, never the digest
     audit_actions = {"post": Action.TOKEN_ISSUED, "delete": Action.TOKEN_REVOKED}
     audit_failure_actions = {
         "post": {s: Action.LOGIN_FAILED for s in (400, 401, 403, 429)}

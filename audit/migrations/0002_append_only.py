@@ -33,12 +33,12 @@ DROP FUNCTION IF EXISTS audit_reject_change();
 def forward(apps: Any, schema_editor: Any) -> None:
     apps.get_model("audit", "AuditChainHead").objects.get_or_create(pk=1)
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD)
+        schema_editor.execute(FORWARD, params=None)
 
 
 def backward(apps: Any, schema_editor: Any) -> None:
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD)
+        schema_editor.execute(BACKWARD, params=None)
 
 
 class Migration(migrations.Migration):
