@@ -103,6 +103,39 @@ def append(**fields: Any) -> AuditEvent:
     return event
 
 
+def append_many(rows: list[dict[str, Any]]) -> int:
+    """Store spooled events (field dicts with their own ``id`` and ``at``) at the end of
+    the chain in one transaction; ids already stored are skipped (draining twice is
+    harmless). The number stored."""
+    if not rows:
+        return 0
+    with transaction.atomic():
+        head = _locked_head()
+        ids = [uuid.UUID(str(row["id"])) for row in rows]
+        existing = set(AuditEvent.objects.filter(pk__in=ids).values_list("pk", flat=True))
+        events = []
+        seq, prev = head.seq, head.hash
+        for row, event_id in zip(rows, ids, strict=True):
+            if event_id in existing:
+                continue
+            existing.add(event_id)
+            event = AuditEvent(**{**row, "id": event_id, "at": _parse_at(row["at"])})
+            seq += 1
+            event.seq, event.prev_hash = seq, prev
+            event.hash = prev = event_hash(event)
+            events.append(event)
+        AuditEvent.objects.bulk_create(events)
+        AuditChainHead.objects.filter(pk=1).update(seq=seq, hash=prev)
+    return len(events)
+
+
+def _parse_at(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
 @dataclass(frozen=True)
 class ChainBreak:
     seq: int

@@ -78,7 +78,7 @@ class AdminAuditMiddleware:
             _scope.reset(token)
         try:
             self._record(request, response, target, scope)
-        except DatabaseError:
+        except (DatabaseError, OSError):
             logger.exception("audit event could not be written")
             return json_error_response(
                 503, "audit_unavailable", "The access could not be recorded. Try again later."
@@ -166,6 +166,7 @@ class AdminAuditMiddleware:
             patient_id=patient,
             returned_ids=[r for r in returned if r],
             status_code=response.status_code,
+            deferred=request.method in ("GET", "HEAD"),
         )
 
 

@@ -27,11 +27,14 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import models, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
 from audit.chain import append
 from audit.models import Action, AuditEvent
+from audit.spool import spool
 from core.client_ip import client_ip
 from core.permissions import Role, role_of
 from core.request_context import current_request_id
@@ -92,8 +95,10 @@ def audit_record(
     status_code: int | None = None,
     reason: str | None = None,
     break_glass: bool = False,
+    deferred: bool = False,
 ) -> AuditEvent:
-    """Append one event. ``actor`` defaults to the request's user; ``ip``, user agent,
+    """Append one event (``deferred``: a read's event, which may go through the crash-safe
+    spool when ``AUDIT_READ_MODE`` is ``spool``; see ``audit.spool``). ``actor`` defaults to the request's user; ``ip``, user agent,
     request id and reason (``X-Access-Reason``) come from ``request``. Only identifiers go
     in: never names, note text or other clinical content."""
     if actor is None and request is not None:
@@ -103,7 +108,7 @@ def audit_record(
     if actor_username is None:
         actor_username = actor.get_username() if authenticated else ""
     patient = _uuids([patient_id])[0] if patient_id else None
-    event = append(
+    fields = dict(
         actor_id=actor.pk if authenticated else None,
         actor_username=(actor_username or "")[:150],
         actor_role=role.label if role != Role.NONE else "",
@@ -120,6 +125,18 @@ def audit_record(
         reason=access_reason(request) if reason is None else reason[:MAX_REASON],
         break_glass=break_glass,
     )
+    if deferred and settings.AUDIT_READ_MODE == "spool":
+        event = AuditEvent(id=uuid.uuid4(), at=timezone.now(), **fields)
+        spool.put(
+            {
+                **fields,
+                "id": str(event.id),
+                "at": event.at.isoformat(),
+                "patient_id": patient,
+            }
+        )
+    else:
+        event = append(**fields)
     if request is not None:
         request._audit_recorded = True  # type: ignore[attr-defined]
     return event

@@ -145,7 +145,7 @@ class Audited:
                 response = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
         try:
             self._audit_after(request, response)
-        except DatabaseError:
+        except (DatabaseError, OSError):
             logger.exception("audit event could not be written")
             return json_error_response(
                 503,
@@ -270,4 +270,5 @@ class Audited:
             returned_ids=returned,
             status_code=status,
             break_glass=self._audit_break_glass,
+            deferred=request.method in SAFE_METHODS,
         )

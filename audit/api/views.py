@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
@@ -16,6 +17,7 @@ from audit.api.serializers import AuditEventSerializer, HistoryEntrySerializer
 from audit.filters import AuditEventFilterSet
 from audit.history import patient_history
 from audit.models import Action, AuditEvent
+from audit.spool import spool
 from audit.views import Audited
 from core.pagination import PageNumberPagination
 from core.permissions import AdminOnly
@@ -24,6 +26,13 @@ from patients.models import Patient
 PATIENT_PK = OpenApiParameter(
     "patient_pk", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The patient's id."
 )
+
+
+def _drain_own_spool() -> None:
+    """Reads this process spooled show up at once (other processes' within
+    AUDIT_SPOOL_FLUSH_SECONDS)."""
+    if settings.AUDIT_READ_MODE == "spool":
+        spool.flush()
 
 
 class AuditCursorPagination(pagination.CursorPagination):
@@ -55,6 +64,10 @@ class AuditEventViewSet(Audited, mixins.ListModelMixin, viewsets.GenericViewSet[
     audit_resource = "audit_event"
     audit_reason_exempt = True
 
+    def get_queryset(self) -> QuerySet[AuditEvent]:
+        _drain_own_spool()
+        return AuditEvent.objects.all()
+
 
 class PatientAccessLogView(Audited, GenericAPIView[AuditEvent]):
     """``GET /patients/{id}/access-log/``: who viewed or changed this record."""
@@ -73,6 +86,7 @@ class PatientAccessLogView(Audited, GenericAPIView[AuditEvent]):
         if getattr(self, "swagger_fake_view", False):
             return AuditEvent.objects.none()
         patient = get_object_or_404(Patient.objects.only("pk"), pk=self.kwargs["patient_pk"])
+        _drain_own_spool()
         return AuditEvent.objects.for_patient(patient.pk)
 
     @extend_schema(

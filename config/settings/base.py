@@ -302,6 +302,17 @@ AUDIT_REQUIRE_REASON_WITHOUT_APPOINTMENT = env.bool(
     "AUDIT_REQUIRE_REASON_WITHOUT_APPOINTMENT", default=False
 )
 
+# Reads' events: "spool" writes each to a crash-safe local spool before the response and
+# moves them into the chain in batches (audit/spool.py); "sync" appends each to the chain
+# before the response (one write transaction per read).
+AUDIT_READ_MODE = env("AUDIT_READ_MODE", default="spool")
+# The spool's directory: on storage that outlives the process (a volume in containers).
+AUDIT_SPOOL_DIR = env("AUDIT_SPOOL_DIR", default=str(BASE_DIR / "var" / "audit-spool"))
+# How often each process moves its spooled events into the chain (0: only on demand).
+AUDIT_SPOOL_FLUSH_SECONDS = env.float("AUDIT_SPOOL_FLUSH_SECONDS", default=1.0)
+# fsync every spooled event (survives power loss, not only a crashed process).
+AUDIT_SPOOL_FSYNC = env.bool("AUDIT_SPOOL_FSYNC", default=False)
+
 # --- Chaos testing ---------------------------------------------------------------------
 CHAOS_ENABLED = env.bool("CHAOS_ENABLED", default=False)
 CHAOS_LATENCY_SECONDS = env.float("CHAOS_LATENCY_SECONDS", default=2.0)
