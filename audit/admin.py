@@ -71,7 +71,7 @@ def _register_history_admins() -> None:
     from patients.models import Patient
 
     for model in (Patient, Doctor, Appointment, Outcome, Note):
-        historical = model.history.model  # type: ignore[attr-defined]
+        historical = model.history.model  # type: ignore[union-attr]
         admin.site.register(historical, HistoryAdmin)
 
 

@@ -57,9 +57,7 @@ def record_changes(record: Any, previous: Any | None) -> list[dict[str, Any]]:
         old = getattr(previous, name) if previous is not None else None
         if record.history_type == "-":
             old, new = new, None
-        elif previous is not None and old == new:
-            continue
-        elif previous is None and new in (None, ""):
+        elif (previous is not None and old == new) or (previous is None and new in (None, "")):
             continue
         changes.append({"field": name.removesuffix("_id"), "old": old, "new": new})
     return changes

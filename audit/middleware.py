@@ -120,9 +120,8 @@ class AdminAuditMiddleware:
         target: AdminTarget,
         scope: AuditScope | None,
     ) -> None:
-        if scope is not None and scope.event is not None:
-            if AuditEvent.objects.filter(pk=scope.event.pk).exists():
-                return
+        if scope is not None and scope.event is not None and _stored(scope.event):
+            return
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return  # redirected to the login page: nothing was shown
@@ -143,7 +142,9 @@ class AdminAuditMiddleware:
                 action = Action.UPDATE
                 selected = request.POST.getlist("_selected_action")
                 if model is not None and selected:
-                    returned = [_patient_of(o) for o in model._default_manager.filter(pk__in=selected)]
+                    returned = [
+                        _patient_of(o) for o in model._default_manager.filter(pk__in=selected)
+                    ]
             else:
                 action = Action.SEARCH if request.GET.get("q") else Action.LIST
                 changelist = context.get("cl")
@@ -168,6 +169,10 @@ class AdminAuditMiddleware:
             status_code=response.status_code,
             deferred=request.method in ("GET", "HEAD"),
         )
+
+
+def _stored(event: AuditEvent) -> bool:
+    return AuditEvent.objects.filter(pk=event.pk).exists()
 
 
 def _autocomplete_model(request: HttpRequest) -> type[models.Model] | None:

@@ -34,7 +34,9 @@ def _changed(instance: models.Model, action: str) -> None:
 
 
 @receiver(post_save, dispatch_uid="audit-post-save")
-def _saved(sender: type[models.Model], instance: models.Model, created: bool, **kwargs: Any) -> None:
+def _saved(
+    sender: type[models.Model], instance: models.Model, created: bool, **kwargs: Any
+) -> None:
     if kwargs.get("raw"):
         return
     _changed(instance, Action.CREATE if created else Action.UPDATE)

@@ -66,7 +66,7 @@ def patient_of(instance: models.Model | None) -> uuid.UUID | None:
     from patients.models import Patient
 
     if isinstance(instance, Patient):
-        return instance.pk  # type: ignore[no-any-return]
+        return instance.pk
     value = getattr(instance, "patient_id", None)
     return value if isinstance(value, uuid.UUID) else None
 
@@ -97,10 +97,12 @@ def audit_record(
     break_glass: bool = False,
     deferred: bool = False,
 ) -> AuditEvent:
-    """Append one event (``deferred``: a read's event, which may go through the crash-safe
-    spool when ``AUDIT_READ_MODE`` is ``spool``; see ``audit.spool``). ``actor`` defaults to the request's user; ``ip``, user agent,
+    """Append one event. ``actor`` defaults to the request's user; ``ip``, user agent,
     request id and reason (``X-Access-Reason``) come from ``request``. Only identifiers go
-    in: never names, note text or other clinical content."""
+    in: never names, note text or other clinical content.
+
+    ``deferred``: a read's event, which goes through the crash-safe spool when
+    ``AUDIT_READ_MODE`` is ``spool`` (see ``audit.spool``)."""
     if actor is None and request is not None:
         actor = getattr(request, "user", None)
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
@@ -108,23 +110,23 @@ def audit_record(
     if actor_username is None:
         actor_username = actor.get_username() if authenticated else ""
     patient = _uuids([patient_id])[0] if patient_id else None
-    fields = dict(
-        actor_id=actor.pk if authenticated else None,
-        actor_username=(actor_username or "")[:150],
-        actor_role=role.label if role != Role.NONE else "",
-        action=str(action),
-        resource_type=resource_type,
-        resource_id=str(resource_id)[:64] if resource_id is not None else "",
-        patient_id=uuid.UUID(patient) if patient else None,
-        returned_ids=_uuids(returned_ids),
-        row_count=row_count,
-        request_id=(current_request_id() or getattr(request, "request_id", "") or "")[:64],
-        ip=_ip(request),
-        user_agent=(request.headers.get("User-Agent", "") if request else "")[:MAX_USER_AGENT],
-        status_code=status_code,
-        reason=access_reason(request) if reason is None else reason[:MAX_REASON],
-        break_glass=break_glass,
-    )
+    fields: dict[str, Any] = {
+        "actor_id": actor.pk if authenticated else None,
+        "actor_username": (actor_username or "")[:150],
+        "actor_role": role.label if role != Role.NONE else "",
+        "action": str(action),
+        "resource_type": resource_type,
+        "resource_id": str(resource_id)[:64] if resource_id is not None else "",
+        "patient_id": uuid.UUID(patient) if patient else None,
+        "returned_ids": _uuids(returned_ids),
+        "row_count": row_count,
+        "request_id": (current_request_id() or getattr(request, "request_id", "") or "")[:64],
+        "ip": _ip(request),
+        "user_agent": (request.headers.get("User-Agent", "") if request else "")[:MAX_USER_AGENT],
+        "status_code": status_code,
+        "reason": access_reason(request) if reason is None else reason[:MAX_REASON],
+        "break_glass": break_glass,
+    }
     if deferred and settings.AUDIT_READ_MODE == "spool":
         event = AuditEvent(id=uuid.uuid4(), at=timezone.now(), **fields)
         spool.put(

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.db import DatabaseError, models
@@ -80,13 +80,21 @@ def _as_uuid(value: Any) -> uuid.UUID | None:
 
 def _items(data: Any) -> list[Any] | None:
     if isinstance(data, dict) and isinstance(data.get("results"), list):
-        return data["results"]  # type: ignore[no-any-return]
+        return data["results"]
     if isinstance(data, list):
         return data
     return None
 
 
-class Audited:
+if TYPE_CHECKING:
+    from rest_framework.generics import GenericAPIView
+
+    _Base = GenericAPIView[Any]
+else:
+    _Base = object
+
+
+class Audited(_Base):
     """Mixin for APIView / GenericAPIView / viewsets: records one event per request."""
 
     # Resource type; default: the queryset model's name ("patient", "note", ...).
@@ -103,9 +111,6 @@ class Audited:
     # Reads of the audit trail itself do not need a reason to be given.
     audit_reason_exempt: ClassVar[bool] = False
 
-    request: Request
-    kwargs: dict[str, Any]
-
     # ---------------------------------------------------------------- declarations
     def _audit_model(self) -> type[models.Model] | None:
         if self.audit_model is not None:
@@ -114,7 +119,7 @@ class Audited:
         if queryset is None:
             serializer = getattr(self, "serializer_class", None)
             return getattr(getattr(serializer, "Meta", None), "model", None)
-        return queryset.model  # type: ignore[no-any-return]
+        return queryset.model
 
     def _audit_operation(self) -> tuple[str, str]:
         name = getattr(self, "action", None) or self.request.method.lower()  # type: ignore[union-attr]
@@ -133,16 +138,16 @@ class Audited:
     # ---------------------------------------------------------------- request cycle
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.method == "OPTIONS":
-            return super().dispatch(request, *args, **kwargs)  # type: ignore[misc,no-any-return]
+            return super().dispatch(request, *args, **kwargs)
         self._audit_scope = AuditScope(request=request, resource_type="", model=None, action=None)
         self._audit_object: models.Model | None = None
         self._audit_break_glass = False
         self._audit_reason_checked: set[uuid.UUID] = set()
         if request.method in SAFE_METHODS:
-            response = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+            response = super().dispatch(request, *args, **kwargs)
         else:
             with write_scope(self._audit_scope):
-                response = super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+                response = super().dispatch(request, *args, **kwargs)
         try:
             self._audit_after(request, response)
         except (DatabaseError, OSError):
@@ -152,10 +157,10 @@ class Audited:
                 "audit_unavailable",
                 "The access could not be recorded in the audit trail. Try again later.",
             )
-        return response  # type: ignore[no-any-return]
+        return response
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        super().initial(request, *args, **kwargs)
         if request.method == "OPTIONS":
             return
         # Authenticated and allowed: a write from here on records its event with the change.
@@ -168,7 +173,7 @@ class Audited:
             self._check_reason(patient)
 
     def get_object(self) -> Any:
-        obj = super().get_object()  # type: ignore[misc]
+        obj = super().get_object()
         if self.request.method == "OPTIONS":
             return obj
         self._audit_object = obj
@@ -256,7 +261,7 @@ class Audited:
             # Refused before the view loaded the record (e.g. an invalid body).
             patient = self._patient_of_id(resource_id)
         returned: list[Any] = []
-        if action in LIST_ACTIONS or action == Action.VIEW and _items(data) is not None:
+        if action in LIST_ACTIONS or (action == Action.VIEW and _items(data) is not None):
             key = "id" if resource == "patient" else "patient_id"
             returned = [i.get(key) for i in _items(data) or [] if isinstance(i, dict)]
             if patient is not None:

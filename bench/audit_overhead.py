@@ -64,7 +64,7 @@ def setup() -> tuple[Client, list[str]]:
             last_name=f"Patient{i:05d}",
             date_of_birth=__import__("datetime").date(1950 + i % 60, 1 + i % 12, 1 + i % 28),
         )
-    user = user_upsert(username="bench-viewer", role=Role.VIEWER, password="bench-pass-123")
+    user = user_upsert(username="bench-viewer", role=Role.VIEWER, password="bench-pass-123")  # noqa: S106
     token, _ = token_issue(user=user)
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
     ids = [str(pk) for pk in Patient.objects.values_list("pk", flat=True)[:REQUESTS]]

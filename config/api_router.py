@@ -74,7 +74,9 @@ urlpatterns = [
         CurrentSummaryPageView.as_view(),
         name="patient-summary-page",
     ),
-    re_path(rf"^{PATIENT}/access-log/?$", PatientAccessLogView.as_view(), name="patient-access-log"),
+    re_path(
+        rf"^{PATIENT}/access-log/?$", PatientAccessLogView.as_view(), name="patient-access-log"
+    ),
     re_path(rf"^{PATIENT}/history/?$", PatientHistoryView.as_view(), name="patient-history"),
     *router.urls,
 ]

@@ -3,8 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import authenticate
-from knox.models import AuthToken
 from drf_spectacular.utils import OpenApiExample, extend_schema
+from knox.models import AuthToken
 from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -32,9 +32,7 @@ class TokenView(Audited, APIView):
     audit_model = AuthToken
     audit_id_field = "token_key"  # knox's public prefix, never the digest
     audit_actions = {"post": Action.TOKEN_ISSUED, "delete": Action.TOKEN_REVOKED}
-    audit_failure_actions = {
-        "post": {s: Action.LOGIN_FAILED for s in (400, 401, 403, 429)}
-    }
+    audit_failure_actions = {"post": dict.fromkeys((400, 401, 403, 429), Action.LOGIN_FAILED)}
 
     def get_permissions(self) -> list[Any]:
         # Anyone may try to log in; only a token holder may revoke their token.

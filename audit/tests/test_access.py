@@ -191,7 +191,7 @@ def test_audit_events_filter_and_page_with_a_cursor(
     for p in patients:
         viewer_client.get(f"/api/v1/patients/{p.pk}/")
     url = "/api/v1/audit-events/"
-    page = admin_client_api.get(url, {"actor": "viewer-user", "page_size": 2}).json()
+    page = admin_client_api.get(url, {"actor": "viewer-user", "page_size": "2"}).json()
     assert [r["patient_id"] for r in page["results"]] == [str(patients[2].pk), str(patients[1].pk)]
     following = admin_client_api.get(page["next"]).json()
     assert [r["patient_id"] for r in following["results"]] == [str(patients[0].pk)]

@@ -64,9 +64,12 @@ def test_the_model_refuses_changes_and_deletes() -> None:
 )
 def test_postgresql_rejects_update_and_delete(sql: str) -> None:
     _record(2)
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql)
     assert AuditEvent.objects.filter(reason="").count() == 2
 
 
@@ -118,7 +121,7 @@ def test_concurrent_writers_never_fork_the_chain() -> None:
             for i in range(10):
                 with transaction.atomic():
                     append(action=Action.VIEW, resource_type="patient", resource_id=f"{n}-{i}")
-        except BaseException as exc:  # noqa: BLE001 (reported below)
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connections.close_all()

@@ -60,7 +60,12 @@ CUSTOM_ACTIONS = {
     "availability": Action.VIEW,
 }
 OWNED_BY_PATIENT = {"appointment", "interaction", "note", "summary"}
-METHOD_ACTIONS = {"post": Action.CREATE, "put": Action.UPDATE, "patch": Action.UPDATE, "delete": Action.DELETE}
+METHOD_ACTIONS = {
+    "post": Action.CREATE,
+    "put": Action.UPDATE,
+    "patch": Action.UPDATE,
+    "delete": Action.DELETE,
+}
 
 
 def _operations() -> list[tuple[str, str]]:
@@ -125,7 +130,9 @@ def test_every_api_operation_records_one_event(
     client: APIClient = client_for(Role.ADMIN)
     url = _fill(path, clinic)
     before = last_seq()
-    response = getattr(client, method)(url, {}, format="json") if method != "get" else client.get(url)
+    response = (
+        getattr(client, method)(url, {}, format="json") if method != "get" else client.get(url)
+    )
     assert response.status_code not in (401, 500), (url, response.status_code)
     events = events_after(before)
     if (method, path) in EXEMPT:

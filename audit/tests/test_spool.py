@@ -8,6 +8,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def spool_dir(tmp_path: Path):  # type: ignore[no-untyped-def]
+def spool_dir(tmp_path: Path):
     spool.rotate()
     with override_settings(AUDIT_READ_MODE="spool", AUDIT_SPOOL_DIR=str(tmp_path)):
         yield tmp_path
@@ -89,7 +90,7 @@ def test_events_of_a_crashed_process_are_drained_by_another(spool_dir: Path) -> 
 
 
 def test_draining_again_after_a_crash_stores_nothing_twice(spool_dir: Path) -> None:
-    row = {
+    row: dict[str, Any] = {
         "id": str(uuid.uuid4()),
         "at": "2026-12-01T10:00:00+00:00",
         "actor_id": None,

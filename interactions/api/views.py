@@ -172,7 +172,9 @@ class InteractionViewSet(
         ],
     )
 )
-class PatientInteractionViewSet(Audited, mixins.ListModelMixin, viewsets.GenericViewSet[Interaction]):
+class PatientInteractionViewSet(
+    Audited, mixins.ListModelMixin, viewsets.GenericViewSet[Interaction]
+):
     serializer_class = InteractionSerializer
     filterset_class = PatientInteractionFilterSet
     permission_classes = [ProviderAction]
