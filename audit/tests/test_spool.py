@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def spool_dir(tmp_path: Path):
+def spool_dir(tmp_path: Path) -> Iterator[Path]:
     spool.rotate()
     with override_settings(AUDIT_READ_MODE="spool", AUDIT_SPOOL_DIR=str(tmp_path)):
         yield tmp_path
