@@ -41,7 +41,14 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 
 from audit.models import Action, AuditEvent
-from audit.recorder import AuditScope, access_reason, audit_record, patient_of, write_scope
+from audit.recorder import (
+    AuditScope,
+    access_reason,
+    already_recorded,
+    audit_record,
+    patient_of,
+    write_scope,
+)
 from core.errors import json_error_response
 
 logger = logging.getLogger("clinic.audit")
@@ -140,6 +147,7 @@ class Audited(_Base):
         if request.method == "OPTIONS":
             return super().dispatch(request, *args, **kwargs)
         self._audit_scope = AuditScope(request=request, resource_type="", model=None, action=None)
+        request._audit_recorded = False  # type: ignore[attr-defined]
         self._audit_object: models.Model | None = None
         self._audit_break_glass = False
         self._audit_reason_checked: set[uuid.UUID] = set()
@@ -229,8 +237,11 @@ class Audited(_Base):
 
     def _audit_after(self, request: HttpRequest, response: HttpResponseBase) -> None:
         scope = self._audit_scope
-        if scope.event is not None and AuditEvent.objects.filter(pk=scope.event.pk).exists():
-            return  # written with the change, and the change committed
+        if scope.event is not None:
+            if AuditEvent.objects.filter(pk=scope.event.pk).exists():
+                return  # written with the change, and the change committed
+        elif already_recorded(request):
+            return  # recorded by the code that served it (e.g. a lockout: ``locked_out``)
         status = response.status_code
         user = getattr(request, "user", None)
         authenticated = user is not None and user.is_authenticated

@@ -238,3 +238,32 @@ def test_the_history_says_who_changed_which_field_from_what_to_what(
     page = admin_client.get("/admin/audit/historicalpatient/")
     assert page.status_code == 200
     assert "Lane-Hart" in page.content.decode()
+
+
+def test_an_event_recorded_by_the_view_itself_is_the_only_one(api_client: APIClient) -> None:
+    """A lockout handler (or any code serving the request) that records its own event,
+    e.g. ``locked_out``, is not followed by a second, generic one."""
+    from django.contrib.auth.signals import user_login_failed
+
+    from audit.recorder import audit_record
+
+    def lock_out(sender, credentials, request=None, **kwargs):  # type: ignore[no-untyped-def]
+        audit_record(
+            request=request,
+            action=Action.LOCKED_OUT,
+            resource_type="session",
+            actor_username=credentials.get("username", ""),
+        )
+
+    user_upsert(username="locked-lou", role=Role.VIEWER, password="pw-for-tests-1")
+    user_login_failed.connect(lock_out, dispatch_uid="test-lock-out")
+    try:
+        before = last_seq()
+        response = api_client.post(
+            "/api/v1/auth/token/", {"username": "locked-lou", "password": "x"}, format="json"
+        )
+    finally:
+        user_login_failed.disconnect(dispatch_uid="test-lock-out")
+    assert response.status_code == 401
+    event = _one_event(before)
+    assert (event.action, event.actor_username) == (Action.LOCKED_OUT, "locked-lou")
