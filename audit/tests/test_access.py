@@ -247,7 +247,7 @@ def test_an_event_recorded_by_the_view_itself_is_the_only_one(api_client: APICli
 
     from audit.recorder import audit_record
 
-    def lock_out(sender, credentials, request=None, **kwargs):  # type: ignore[no-untyped-def]
+    def lock_out(sender, credentials, request=None, **kwargs):
         audit_record(
             request=request,
             action=Action.LOCKED_OUT,
