@@ -10,16 +10,24 @@ from rest_framework.utils.urls import replace_query_param
 
 from audit.models import Action
 from audit.views import Audited
+from core.errors import CoreErrorCode
 from core.permissions import ClinicalRecord
 from patients.api.serializers import (
     PatientSerializer,
     TimelinePageSerializer,
     TimelineQuerySerializer,
 )
+from patients.errors import PatientErrorCode
 from patients.filters import PatientFilterSet
 from patients.models import Patient
 from patients.services import patient_create, patient_delete, patient_update
 from patients.timeline import encode_cursor, timeline_page
+
+DUPLICATE = {PatientErrorCode.DUPLICATE_EMAIL: "another patient has this email."}
+DEPENDENTS = (
+    "the patient has clinical records (`dependents`: how many appointments, "
+    "interactions, notes, ...)."
+)
 
 
 @extend_schema_view(
@@ -39,10 +47,10 @@ class PatientViewSet(Audited, viewsets.ModelViewSet[Patient]):
     ordering = ["last_name", "first_name"]
     audit_actions = {"timeline": (Action.VIEW, "timeline")}
     error_statuses = {
-        "create": {409: "`duplicate_email`: another patient has this email."},
-        "update": {409: "`duplicate_email`: another patient has this email."},
-        "partial_update": {409: "`duplicate_email`: another patient has this email."},
-        "destroy": {409: "`patient_has_records`: the patient has clinical records."},
+        "create": {409: DUPLICATE},
+        "update": {409: DUPLICATE},
+        "partial_update": {409: DUPLICATE},
+        "destroy": {409: {CoreErrorCode.HAS_DEPENDENTS: DEPENDENTS}},
     }
 
     def perform_create(self, serializer: BaseSerializer[Patient]) -> None:
