@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from audit.history import record_changes
-from audit.models import AuditEvent
+from audit.models import HISTORY_MODELS, AuditEvent, model_for
 
 
 class ReadOnlyAdmin(admin.ModelAdmin[Any]):
@@ -64,14 +64,9 @@ class HistoryAdmin(ReadOnlyAdmin):
 
 
 def _register_history_admins() -> None:
-    from appointments.models import Appointment
-    from doctors.models import Doctor
-    from notes.models import Note
-    from outcomes.models import Outcome
-    from patients.models import Patient
-
-    for model in (Patient, Doctor, Appointment, Outcome, Note):
-        historical = model.history.model  # type: ignore[union-attr]
+    for label in HISTORY_MODELS:
+        model = model_for(label)
+        historical = model.history.model  # type: ignore[attr-defined]
         admin.site.register(historical, HistoryAdmin)
 
 

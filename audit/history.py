@@ -18,14 +18,12 @@ CHANGE_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
 
 
 def _sources() -> list[tuple[str, Any, str]]:
-    from appointments.models import Appointment
-    from notes.models import Note
-    from patients.models import Patient
+    from audit.models import PATIENT_MODEL, model_for
 
     return [
-        ("patient", Patient.history, "id"),  # type: ignore[attr-defined]
-        ("appointment", Appointment.history, "patient_id"),  # type: ignore[attr-defined]
-        ("note", Note.history, "patient_id"),  # type: ignore[attr-defined]
+        ("patient", model_for(PATIENT_MODEL).history, "id"),  # type: ignore[attr-defined]
+        ("appointment", model_for("appointments.Appointment").history, "patient_id"),  # type: ignore[attr-defined]
+        ("note", model_for("notes.Note").history, "patient_id"),  # type: ignore[attr-defined]
     ]
 
 

@@ -28,7 +28,7 @@ from django.contrib import admin
 from django.db import DatabaseError, models
 from django.http import HttpRequest, HttpResponse
 
-from audit.models import Action, AuditEvent
+from audit.models import Action, AuditEvent, is_patient_model
 from audit.recorder import AuditScope, _scope, audit_record, patient_of
 from core.errors import json_error_response
 
@@ -56,9 +56,7 @@ def _model_views() -> dict[str, tuple[type[models.Model], str]]:
 
 def _patient_of(obj: Any) -> Any:
     # django-simple-history's records stand for the instance they copy.
-    from patients.models import Patient
-
-    if getattr(obj, "instance_type", None) is Patient:
+    if is_patient_model(getattr(obj, "instance_type", None)):
         return getattr(obj, "id", None)
     return patient_of(obj) if isinstance(obj, models.Model) else None
 
@@ -188,9 +186,7 @@ def _autocomplete_model(request: HttpRequest) -> type[models.Model] | None:
 
 
 def _autocomplete_ids(response: HttpResponse, model: type[models.Model] | None) -> list[Any]:
-    from patients.models import Patient
-
-    if model is not Patient or response.status_code != 200:
+    if not is_patient_model(model) or response.status_code != 200:
         return []
     try:
         results = json.loads(response.content).get("results", [])

@@ -20,6 +20,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, ClassVar
 
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.db import models
 from simple_history import register
@@ -169,18 +170,34 @@ NOTE_TEXT_FIELDS = [
 ]
 
 
-def _register_history() -> None:
-    from appointments.models import Appointment
-    from doctors.models import Doctor
-    from notes.models import Note
-    from outcomes.models import Outcome
-    from patients.models import Patient
+# The audited apps import ``audit`` (the view mixin); ``audit`` reaches their models by
+# label through the app registry, so imports run one way.
+PATIENT_MODEL = "patients.Patient"
+HISTORY_MODELS = {
+    PATIENT_MODEL: ["search_document"],
+    "doctors.Doctor": [],
+    "appointments.Appointment": [],
+    "outcomes.Outcome": [],
+    "notes.Note": NOTE_TEXT_FIELDS,
+}
 
-    register(Patient, app="audit", excluded_fields=["search_document"])
-    register(Doctor, app="audit")
-    register(Appointment, app="audit")
-    register(Outcome, app="audit")
-    register(Note, app="audit", excluded_fields=NOTE_TEXT_FIELDS)
+
+def model_for(label: str) -> type[models.Model]:
+    """A model by ``app_label.ModelName`` (its app's models are loaded before ours)."""
+    return django_apps.get_model(label, require_ready=False)
+
+
+def is_patient_model(model: Any) -> bool:
+    return (
+        isinstance(model, type)
+        and issubclass(model, models.Model)
+        and model._meta.label == PATIENT_MODEL
+    )
+
+
+def _register_history() -> None:
+    for label, excluded in HISTORY_MODELS.items():
+        register(model_for(label), app="audit", excluded_fields=excluded)
 
 
 _register_history()

@@ -33,7 +33,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.chain import append
-from audit.models import Action, AuditEvent
+from audit.models import Action, AuditEvent, is_patient_model
 from audit.spool import spool
 from core.client_ip import client_ip
 from core.permissions import Role, role_of
@@ -63,9 +63,7 @@ def patient_of(instance: models.Model | None) -> uuid.UUID | None:
     """The patient a record belongs to: the patient itself, or its ``patient`` foreign key."""
     if instance is None:
         return None
-    from patients.models import Patient
-
-    if isinstance(instance, Patient):
+    if is_patient_model(type(instance)):
         return instance.pk
     value = getattr(instance, "patient_id", None)
     return value if isinstance(value, uuid.UUID) else None

@@ -40,7 +40,7 @@ from rest_framework import exceptions
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 
-from audit.models import Action, AuditEvent
+from audit.models import Action, AuditEvent, is_patient_model, model_for
 from audit.recorder import (
     AuditScope,
     access_reason,
@@ -73,9 +73,8 @@ REASON_REQUIRED = "access_reason_required"
 
 def has_care_relationship(user: Any, patient_id: uuid.UUID) -> bool:
     """Whether the user is the doctor of one of the patient's appointments."""
-    from appointments.models import Appointment
-
-    return Appointment.objects.filter(patient_id=patient_id, doctor__user_id=user.pk).exists()
+    appointments = model_for("appointments.Appointment")._default_manager
+    return appointments.filter(patient_id=patient_id, doctor__user_id=user.pk).exists()
 
 
 def _as_uuid(value: Any) -> uuid.UUID | None:
@@ -216,11 +215,9 @@ class Audited(_Base):
         for name in PATIENT_KWARGS:
             if name in kwargs:
                 return _as_uuid(kwargs[name])
-        from patients.models import Patient
-
         model = self._audit_model()
         lookup = getattr(self, "lookup_url_kwarg", None) or getattr(self, "lookup_field", "pk")
-        if model is Patient and lookup in kwargs:
+        if is_patient_model(model) and lookup in kwargs:
             return _as_uuid(kwargs[lookup])
         return None
 

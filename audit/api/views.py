@@ -16,12 +16,11 @@ from rest_framework.response import Response
 from audit.api.serializers import AuditEventSerializer, HistoryEntrySerializer
 from audit.filters import AuditEventFilterSet
 from audit.history import patient_history
-from audit.models import Action, AuditEvent
+from audit.models import PATIENT_MODEL, Action, AuditEvent, model_for
 from audit.spool import spool
 from audit.views import Audited
 from core.pagination import PageNumberPagination
 from core.permissions import AdminOnly
-from patients.models import Patient
 
 PATIENT_PK = OpenApiParameter(
     "patient_pk", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The patient's id."
@@ -85,7 +84,8 @@ class PatientAccessLogView(Audited, GenericAPIView[AuditEvent]):
     def get_queryset(self) -> QuerySet[AuditEvent]:
         if getattr(self, "swagger_fake_view", False):
             return AuditEvent.objects.none()
-        patient = get_object_or_404(Patient.objects.only("pk"), pk=self.kwargs["patient_pk"])
+        patients = model_for(PATIENT_MODEL)._default_manager
+        patient = get_object_or_404(patients.only("pk"), pk=self.kwargs["patient_pk"])
         _drain_own_spool()
         return AuditEvent.objects.for_patient(patient.pk)
 
@@ -105,10 +105,10 @@ class PatientAccessLogView(Audited, GenericAPIView[AuditEvent]):
         return self.get_paginated_response(data)
 
 
-class PatientHistoryView(Audited, GenericAPIView[Patient]):
+class PatientHistoryView(Audited, GenericAPIView[Any]):
     """``GET /patients/{id}/history/``: field-level changes to the patient's record."""
 
-    queryset = Patient.objects.all()
+    queryset = model_for(PATIENT_MODEL)._default_manager.all()
     serializer_class = HistoryEntrySerializer
     permission_classes = [AdminOnly]
     pagination_class = PageNumberPagination

@@ -312,10 +312,11 @@ def test_list_query_count_does_not_grow_with_page_size(
 def test_get_by_id_is_two_queries_and_ignores_list_filters(
     viewer_client: APIClient, django_assert_num_queries
 ) -> None:
-    """The token lookup brings the user and role; the filter backends are for lists only
-    (no detail route documents a filter), so a filter parameter cannot hide the row."""
+    """The token lookup brings the user and role (the audit event adds its own); the
+    filter backends are for lists only (no detail route documents a filter), so a filter
+    parameter cannot hide the row."""
     patient = PatientFactory.create(gender="female")
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(2 + QUERIES_PER_EVENT):  # and the audit event
         response = viewer_client.get(f"{URL}{patient.pk}/?gender=male&ordering=nonsense")
     assert response.status_code == 200
     assert response.json()["id"] == str(patient.pk)
