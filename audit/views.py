@@ -274,8 +274,14 @@ class Audited(_Base):
             returned = [i.get(key) for i in _items(data) or [] if isinstance(i, dict)]
             if patient is not None:
                 returned.append(patient)
+        attempted = None
+        if action == Action.LOGIN_FAILED:
+            body = getattr(self.request, "data", None)
+            name = body.get("username") if isinstance(body, dict) else None
+            attempted = str(name)[:150] if name else ""
         audit_record(
             request=request,
+            actor_username=attempted,
             action=action,
             resource_type=resource,
             resource_id=resource_id,

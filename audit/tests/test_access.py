@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.test import Client, override_settings
@@ -95,6 +96,7 @@ def test_token_issue_failure_and_revoke_are_recorded(api_client: APIClient) -> N
     assert wrong.status_code == 401
     event = _one_event(before)
     assert (event.action, event.actor_id, event.status_code) == (Action.LOGIN_FAILED, None, 401)
+    assert event.actor_username == "nurse-rita"
     assert "nope" not in str(event.__dict__)
 
     before = last_seq()
@@ -267,3 +269,17 @@ def test_an_event_recorded_by_the_view_itself_is_the_only_one(api_client: APICli
     assert response.status_code == 401
     event = _one_event(before)
     assert (event.action, event.actor_username) == (Action.LOCKED_OUT, "locked-lou")
+
+
+def test_a_lockout_is_recorded_as_locked_out(api_client: APIClient, settings: Any) -> None:
+    user_upsert(username="lou-locked", role=Role.VIEWER, password="pw-for-tests-1")
+    actions = []
+    for _ in range(settings.LOCKOUT_ACCOUNT_FAILURE_LIMIT + 1):
+        before = last_seq()
+        api_client.post(
+            "/api/v1/auth/token/", {"username": "lou-locked", "password": "no"}, format="json"
+        )
+        actions.append([(e.action, e.actor_username) for e in events_after(before)])
+    assert actions[0] == [(Action.LOGIN_FAILED, "lou-locked")]
+    assert [("locked_out", "lou-locked")] in actions
+    assert all(len(a) == 1 for a in actions)  # one event per attempt
