@@ -43,7 +43,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PORT=8000 \
     DJANGO_SETTINGS_MODULE=config.settings.production \
     DJANGO_STATIC_ROOT=/app/staticfiles \
-    DJANGO_MEDIA_ROOT=/var/lib/clinic/media
+    DJANGO_MEDIA_ROOT=/var/lib/clinic/media \
+    AUDIT_SPOOL_DIR=/var/lib/clinic/audit-spool
 # See the builder stage for why Debian versions are not pinned.
 # hadolint ignore=DL3008
 RUN apt-get update \
@@ -52,7 +53,7 @@ RUN apt-get update \
     && groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --home-dir /tmp --shell /usr/sbin/nologin app \
     && python -m venv "$VIRTUAL_ENV" \
-    && install -d -o app -g app -m 0750 /var/lib/clinic/media
+    && install -d -o app -g app -m 0750 /var/lib/clinic/media /var/lib/clinic/audit-spool
 WORKDIR /app
 
 # ---------------------------------------------------------------------------------------

@@ -32,6 +32,8 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from accounts.errors import AccountErrorCode
+from audit.models import Action
+from audit.recorder import audit_record
 from core.errors import ApiError, error_body
 
 logger = logging.getLogger("clinic.security")
@@ -153,4 +155,20 @@ def _announce_lockout(
     logger.warning("sign-in locked out")
     account_locked_out.send(
         sender=LockoutHandler, request=request, username=username, ip_address=ip_address
+    )
+
+
+@receiver(account_locked_out, dispatch_uid="audit-locked-out")
+def _record_lockout(
+    sender: Any, request: HttpRequest, username: str | None, ip_address: str | None, **kwargs: Any
+) -> None:
+    """The audit trail's ``locked_out`` event: the username tried and the client address
+    (from the request), so this request records no generic ``login_failed`` after it."""
+    audit_record(
+        request=request,
+        actor=None,
+        actor_username=username or "",
+        action=Action.LOCKED_OUT,
+        resource_type="session",
+        status_code=429,
     )

@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import MeView, TokenView
 from appointments.api.views import AppointmentViewSet, DoctorAvailabilityView
+from audit.api.views import AuditEventViewSet, PatientAccessLogView, PatientHistoryView
 from doctors.api.views import DoctorViewSet
 from interactions.api.views import InteractionViewSet, PatientInteractionViewSet
 from notes.api.views import NoteViewSet, PatientClinicalDataView, PatientNoteViewSet
@@ -56,6 +57,7 @@ router.register(rf"{PATIENT}/notes", PatientNoteViewSet, basename="patient-note"
 router.register("notes", NoteViewSet, basename="note")
 router.register(rf"{PATIENT}/summaries", PatientSummaryViewSet, basename="patient-summaries")
 router.register("summaries", SummaryViewSet, basename="summary")
+router.register("audit-events", AuditEventViewSet, basename="audit-event")
 
 app_name = "api"
 urlpatterns = [
@@ -77,5 +79,9 @@ urlpatterns = [
         CurrentSummaryPageView.as_view(),
         name="patient-summary-page",
     ),
+    re_path(
+        rf"^{PATIENT}/access-log/?$", PatientAccessLogView.as_view(), name="patient-access-log"
+    ),
+    re_path(rf"^{PATIENT}/history/?$", PatientHistoryView.as_view(), name="patient-history"),
     *router.urls,
 ]

@@ -111,6 +111,10 @@ class Configuration(_RolePermission):
     delete = Role.ADMIN
 
 
+class AdminOnly(_RolePermission):
+    """Admins only, reads included: the audit trail, change history, imports, exports."""
+
+
 class ViewerAction(_RolePermission):
     """An action any signed-in role may take, whatever the method (e.g. revoke own token)."""
 

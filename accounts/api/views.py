@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
 from drf_spectacular.utils import OpenApiExample, extend_schema
+from knox.models import AuthToken
 from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,13 +15,15 @@ from accounts.api.serializers import MeSerializer, TokenRequestSerializer, Token
 from accounts.errors import AccountErrorCode
 from accounts.lockout import LockedOut, is_locked_out
 from accounts.services import token_issue, token_revoke
+from audit.models import Action
+from audit.views import Audited
 from core.actors import actor_of
 from core.authentication import BearerTokenAuthentication
 from core.permissions import PublicEndpoint, Role, ViewerAction, role_of
 from core.throttling import ClientIpScopedRateThrottle
 
 
-class TokenView(APIView):
+class TokenView(Audited, APIView):
     """Issue (POST) or revoke (DELETE) a bearer token."""
 
     throttle_scope = "token"
@@ -35,6 +38,11 @@ class TokenView(APIView):
     }
     # Bearer only: a browser session must not be able to mint tokens without CSRF checks.
     authentication_classes = [BearerTokenAuthentication]
+    audit_resource = "token"
+    audit_model = AuthToken
+    audit_id_field = "token_key"  # knox's public prefix, never the digest
+    audit_actions = {"post": Action.TOKEN_ISSUED, "delete": Action.TOKEN_REVOKED}
+    audit_failure_actions = {"post": dict.fromkeys((400, 401, 403, 429), Action.LOGIN_FAILED)}
 
     def get_permissions(self) -> list[Any]:
         # Anyone may try to log in; only a token holder may revoke their token.

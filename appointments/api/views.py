@@ -33,6 +33,8 @@ from appointments.services import (
     appointment_mark_no_show,
     appointment_reschedule,
 )
+from audit.models import Action
+from audit.views import Audited
 from core.actors import actor_of
 from core.errors import CoreErrorCode, ErrorCode
 from core.permissions import ClinicalRecord, Configuration
@@ -94,7 +96,7 @@ BOOKED = {
     ),
     destroy=extend_schema(summary="Delete an appointment without clinical records (Admin)"),
 )
-class AppointmentViewSet(viewsets.ModelViewSet[Appointment]):
+class AppointmentViewSet(Audited, viewsets.ModelViewSet[Appointment]):
     queryset = Appointment.objects.select_related("patient", "doctor", "created_by")
     serializer_class = AppointmentSerializer
     filterset_class = AppointmentFilterSet
@@ -102,6 +104,7 @@ class AppointmentViewSet(viewsets.ModelViewSet[Appointment]):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     ordering_fields = ["start_time", "end_time", "created_at", "status"]
     ordering = ["start_time"]
+    audit_actions = {"cancel": Action.UPDATE, "complete": Action.UPDATE, "no_show": Action.UPDATE}
     error_statuses = {
         "destroy": {
             409: {
@@ -165,7 +168,7 @@ class AppointmentViewSet(viewsets.ModelViewSet[Appointment]):
         )
 
 
-class DoctorAvailabilityView(GenericAPIView[Doctor]):
+class DoctorAvailabilityView(Audited, GenericAPIView[Doctor]):
     """``GET /doctors/{id}/availability/``: scheduling's view of a doctor's day (it lives
     here, with the booking rules it shares, so that doctors never imports appointments)."""
 

@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "notes",
     "summaries",
     "console",
+    "simple_history",
+    "audit",
 ]
 
 # Request bodies larger than this are refused with 413 before they are parsed.
@@ -83,6 +85,10 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "core.middleware.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Change history records who made each change (django-simple-history).
+    "simple_history.middleware.HistoryRequestMiddleware",
+    # One audit event per admin console page or change (audit/middleware.py).
+    "audit.middleware.AdminAuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.ChaosMiddleware",
     # Last, as django-axes asks: turns a lockout flagged during the view into its answer.
@@ -421,6 +427,24 @@ SPECTACULAR_SETTINGS = {
 
 # Schema and docs readable without signing in (true except under production settings).
 API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=True)
+
+# --- Audit trail ----------------------------------------------------------------------
+# "Break the glass": reading a patient the user has no appointment with (as the doctor
+# linked to their account) needs an X-Access-Reason header, recorded with the event.
+AUDIT_REQUIRE_REASON_WITHOUT_APPOINTMENT = env.bool(
+    "AUDIT_REQUIRE_REASON_WITHOUT_APPOINTMENT", default=False
+)
+
+# Reads' events: "spool" writes each to a crash-safe local spool before the response and
+# moves them into the chain in batches (audit/spool.py); "sync" appends each to the chain
+# before the response (one write transaction per read).
+AUDIT_READ_MODE = env("AUDIT_READ_MODE", default="spool")
+# The spool's directory: on storage that outlives the process (a volume in containers).
+AUDIT_SPOOL_DIR = env("AUDIT_SPOOL_DIR", default=str(BASE_DIR / "var" / "audit-spool"))
+# How often each process moves its spooled events into the chain (0: only on demand).
+AUDIT_SPOOL_FLUSH_SECONDS = env.float("AUDIT_SPOOL_FLUSH_SECONDS", default=1.0)
+# fsync every spooled event (survives power loss, not only a crashed process).
+AUDIT_SPOOL_FSYNC = env.bool("AUDIT_SPOOL_FSYNC", default=False)
 
 # --- Chaos testing ---------------------------------------------------------------------
 CHAOS_ENABLED = env.bool("CHAOS_ENABLED", default=False)

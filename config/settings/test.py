@@ -28,3 +28,8 @@ OPENAI_API_KEY = None
 OPENAI_BASE_URL = None
 SUMMARY_BACKOFF_BASE_SECONDS = 0.001
 SUMMARY_BACKOFF_MAX_SECONDS = 0.004
+# Each read's event is in the table when the response arrives (the spool has its own
+# tests, audit/tests/test_spool.py).
+AUDIT_READ_MODE = "sync"
+AUDIT_SPOOL_DIR = tempfile.mkdtemp(prefix="clinic-test-audit-spool-")
+AUDIT_SPOOL_FLUSH_SECONDS = 0.0

@@ -10,6 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
+from audit.models import Action
+from audit.views import Audited
 from core.errors import CoreErrorCode
 from core.permissions import Configuration
 from doctors.api.serializers import (
@@ -36,13 +38,14 @@ DUPLICATE = {
     partial_update=extend_schema(summary="Change some of a doctor's details"),
     destroy=extend_schema(summary="Delete a doctor who never had an appointment"),
 )
-class DoctorViewSet(viewsets.ModelViewSet[Doctor]):
+class DoctorViewSet(Audited, viewsets.ModelViewSet[Doctor]):
     queryset = Doctor.objects.all()
     serializer_class = DoctorSerializer
     filterset_class = DoctorFilterSet
     permission_classes = [Configuration]
     ordering_fields = ["full_name", "specialty", "created_at"]
     ordering = ["full_name"]
+    audit_actions = {"toggle_status": Action.UPDATE}
     error_statuses = {
         "create": {409: DUPLICATE},
         "update": {409: DUPLICATE},

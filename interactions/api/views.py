@@ -16,6 +16,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from audit.models import Action
+from audit.views import Audited
 from core.actors import actor_of
 from core.errors import ErrorCode
 from core.filters import flag_param
@@ -86,6 +88,7 @@ def _history(view: viewsets.GenericViewSet[Interaction]) -> QuerySet[Interaction
     ),
 )
 class InteractionViewSet(
+    Audited,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -99,6 +102,7 @@ class InteractionViewSet(
     ordering_fields = ["occurred_at", "recorded_at"]
     ordering = ["occurred_at"]
     error_statuses = {"amend": {409: NOT_CURRENT}, "retract": {409: NOT_CURRENT}}
+    audit_actions = {"amend": Action.AMEND, "retract": Action.RETRACT}
 
     def get_queryset(self) -> QuerySet[Interaction]:
         return _history(self)
@@ -169,7 +173,9 @@ class InteractionViewSet(
         ],
     )
 )
-class PatientInteractionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Interaction]):
+class PatientInteractionViewSet(
+    Audited, mixins.ListModelMixin, viewsets.GenericViewSet[Interaction]
+):
     serializer_class = InteractionSerializer
     filterset_class = PatientInteractionFilterSet
     permission_classes = [ProviderAction]

@@ -24,6 +24,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
 from accounts.errors import AccountErrorCode
+from audit.models import Action
+from audit.views import Audited
 from core.actors import actor_of
 from core.errors import CoreErrorCode, ErrorCode, ServiceUnavailable
 from core.permissions import ClinicalRecord, ProviderAction
@@ -131,7 +133,7 @@ class AttachmentRenderer(BaseRenderer):
         responses={201: NoteSerializer},
     ),
 )
-class PatientNoteViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Note]):
+class PatientNoteViewSet(Audited, mixins.ListModelMixin, viewsets.GenericViewSet[Note]):
     serializer_class = NoteSerializer
     filterset_class = NoteFilterSet
     permission_classes = [ClinicalRecord]
@@ -200,11 +202,18 @@ class PatientNoteViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Note]):
         tags=["notes"],
     ),
 )
-class NoteViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet[Note]):
+class NoteViewSet(Audited, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Note]):
     queryset = Note.objects.with_details()
     serializer_class = NoteSerializer
     permission_classes = [ProviderAction]
     throttle_scope = "note_sign"
+    audit_actions = {
+        "sign": Action.SIGN,
+        "addenda": Action.CREATE,
+        "retract": Action.RETRACT,
+        "reprocess": Action.UPDATE,
+        "file": Action.DOWNLOAD,
+    }
     error_statuses = {
         "partial_update": {409: LOCKED, 403: NOT_AUTHOR},
         "destroy": {409: LOCKED, 403: NOT_AUTHOR},
@@ -358,11 +367,12 @@ class NoteViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet[Note]):
         return response
 
 
-class PatientClinicalDataView(GenericAPIView[Patient]):
+class PatientClinicalDataView(Audited, GenericAPIView[Patient]):
     queryset = Patient.objects.all()
     serializer_class = ClinicalDataSerializer
     permission_classes = [ClinicalRecord]
     lookup_url_kwarg = "patient_pk"
+    audit_resource = "clinical_data"
 
     @extend_schema(
         summary="A patient's structured data gathered from their notes",

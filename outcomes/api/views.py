@@ -5,6 +5,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import viewsets
 from rest_framework.serializers import BaseSerializer
 
+from audit.views import Audited
 from core.errors import CoreErrorCode
 from core.filters import flag_param
 from core.permissions import Configuration
@@ -34,7 +35,7 @@ CODE_IMMUTABLE = (
     ),
     destroy=extend_schema(summary="Delete an unused outcome (Admin)"),
 )
-class OutcomeViewSet(viewsets.ModelViewSet[Outcome]):
+class OutcomeViewSet(Audited, viewsets.ModelViewSet[Outcome]):
     queryset = Outcome.objects.all()
     serializer_class = OutcomeSerializer
     permission_classes = [Configuration]

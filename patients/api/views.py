@@ -8,6 +8,8 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.utils.urls import replace_query_param
 
+from audit.models import Action
+from audit.views import Audited
 from core.errors import CoreErrorCode
 from core.permissions import ClinicalRecord
 from patients.api.serializers import (
@@ -36,13 +38,14 @@ DEPENDENTS = (
     partial_update=extend_schema(summary="Change some demographics"),
     destroy=extend_schema(summary="Delete a patient with no clinical records"),
 )
-class PatientViewSet(viewsets.ModelViewSet[Patient]):
+class PatientViewSet(Audited, viewsets.ModelViewSet[Patient]):
     queryset = Patient.objects.select_related("latest_outcome")
     serializer_class = PatientSerializer
     filterset_class = PatientFilterSet
     permission_classes = [ClinicalRecord]
     ordering_fields = ["last_name", "first_name", "date_of_birth", "created_at", "mrn"]
     ordering = ["last_name", "first_name"]
+    audit_actions = {"timeline": (Action.VIEW, "timeline")}
     error_statuses = {
         "create": {409: DUPLICATE},
         "update": {409: DUPLICATE},

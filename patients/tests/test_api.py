@@ -9,6 +9,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from appointments.tests.factories import AppointmentFactory
+from audit.chain import QUERIES_PER_EVENT
 from core.permissions import Role
 from notes.tests.factories import make_note
 from patients.models import Patient
@@ -300,10 +301,10 @@ def test_filters(viewer_client: APIClient) -> None:
 def test_list_query_count_does_not_grow_with_page_size(
     viewer_client: APIClient, many_patients, django_assert_max_num_queries
 ) -> None:
-    # token with its user and role flags, count, page
-    with django_assert_max_num_queries(3) as small:
+    # token with its user and role flags, count, page, and the audit event
+    with django_assert_max_num_queries(3 + QUERIES_PER_EVENT) as small:
         viewer_client.get(f"{URL}?page_size=2")
-    with django_assert_max_num_queries(3) as large:
+    with django_assert_max_num_queries(3 + QUERIES_PER_EVENT) as large:
         viewer_client.get(f"{URL}?page_size=23")
     assert len(small.captured_queries) == len(large.captured_queries)
 
@@ -311,10 +312,11 @@ def test_list_query_count_does_not_grow_with_page_size(
 def test_get_by_id_is_two_queries_and_ignores_list_filters(
     viewer_client: APIClient, django_assert_num_queries
 ) -> None:
-    """The token lookup brings the user and role; the filter backends are for lists only
-    (no detail route documents a filter), so a filter parameter cannot hide the row."""
+    """The token lookup brings the user and role (the audit event adds its own); the
+    filter backends are for lists only (no detail route documents a filter), so a filter
+    parameter cannot hide the row."""
     patient = PatientFactory.create(gender="female")
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(2 + QUERIES_PER_EVENT):  # and the audit event
         response = viewer_client.get(f"{URL}{patient.pk}/?gender=male&ordering=nonsense")
     assert response.status_code == 200
     assert response.json()["id"] == str(patient.pk)

@@ -21,6 +21,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.models import Action
+from audit.views import Audited
 from core.actors import actor_of
 from core.permissions import ProviderAction
 from patients.models import Patient
@@ -105,7 +107,7 @@ def _job_response(request: Request, summary: Summary, data: Any) -> Response:
     ),
 )
 @extend_schema(parameters=[PATIENT_PK])
-class PatientSummaryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Summary]):
+class PatientSummaryViewSet(Audited, mixins.ListModelMixin, viewsets.GenericViewSet[Summary]):
     queryset = Summary.objects.select_related("requested_by")
     serializer_class = SummarySerializer
     filterset_class = SummaryFilterSet
@@ -135,10 +137,11 @@ class PatientSummaryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Summa
     retrieve=extend_schema(summary="Get a summary job and, once it succeeded, its result"),
 )
 @extend_schema(tags=["summaries"])
-class SummaryViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet[Summary]):
+class SummaryViewSet(Audited, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Summary]):
     queryset = Summary.objects.select_related("requested_by")
     serializer_class = SummarySerializer
     permission_classes = [ProviderAction]
+    audit_actions = {"retry": Action.UPDATE}
     error_statuses = {
         "retry": {
             409: {SummaryErrorCode.SUMMARY_NOT_FAILED: "only a failed summary can be retried."},
@@ -184,11 +187,13 @@ def _current(request: Request, patient_pk: str) -> tuple[CurrentSummary, dict[st
     return current, dict(query.validated_data)
 
 
-class CurrentSummaryView(APIView):
+class CurrentSummaryView(Audited, APIView):
     """``GET /patients/{id}/summary/``: the current summary, or the job producing it."""
 
     permission_classes = [ProviderAction]
     error_statuses = {"get": {503: FAILED}}
+    audit_resource = "summary"
+    audit_model = Summary
 
     @extend_schema(
         summary="Get the patient's current summary (queues one if needed)",
@@ -222,12 +227,14 @@ class FirstRendererNegotiation(BaseContentNegotiation):
         return renderer, renderer.media_type
 
 
-class CurrentSummaryPageView(APIView):
+class CurrentSummaryPageView(Audited, APIView):
     """``GET /patients/{id}/summary.html``: the same rules as ``summary/``, as a printable
     page; a "being prepared" page that refreshes itself while the job runs."""
 
     permission_classes = [ProviderAction]
     renderer_classes = [TemplateHTMLRenderer]
+    audit_resource = "summary"
+    audit_model = Summary
     # No OPTIONS metadata: it would have to be rendered as HTML (405 instead).
     metadata_class = None
     content_negotiation_class = FirstRendererNegotiation

@@ -1,0 +1,201 @@
+"""Recording events: the public ``audit_record()`` and the per-request write scope.
+
+``audit_record(...)`` is the one entry point other code calls, e.g. an importer or
+exporter::
+
+    from audit.recorder import audit_record
+    audit_record(request=request, action=Action.EXPORT, resource_type="patient",
+                 row_count=len(rows), returned_ids=[p.pk for p in patients])
+
+Called inside a transaction, the event commits or rolls back with it.
+
+Writes recorded by the API views and the admin console ride in the transaction of the
+change: while such a request runs, an :class:`AuditScope` is current, and the first
+save or delete of the request's resource model writes the event right there (see
+``audit.receivers``). If the event cannot be written, the save raises and the service's
+transaction rolls back: the change does not happen. A request that saved nothing (a
+validation error, a refusal) gets its event after the response, with its status.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import models, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from audit.chain import append
+from audit.models import Action, AuditEvent, is_patient_model
+from audit.spool import spool
+from core.client_ip import client_ip
+from core.permissions import Role, role_of
+from core.request_context import current_request_id
+
+REASON_HEADER = "X-Access-Reason"
+MAX_REASON = 500
+MAX_USER_AGENT = 512
+
+
+def _ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    try:
+        return str(ipaddress.ip_address(client_ip(request).strip()))
+    except ValueError:
+        return None
+
+
+def access_reason(request: HttpRequest | None) -> str:
+    if request is None:
+        return ""
+    return request.headers.get(REASON_HEADER, "").strip()[:MAX_REASON]
+
+
+def patient_of(instance: models.Model | None) -> uuid.UUID | None:
+    """The patient a record belongs to: the patient itself, or its ``patient`` foreign key."""
+    if instance is None:
+        return None
+    if is_patient_model(type(instance)):
+        return instance.pk
+    value = getattr(instance, "patient_id", None)
+    return value if isinstance(value, uuid.UUID) else None
+
+
+def _uuids(values: Iterable[Any]) -> list[str]:
+    seen: dict[str, None] = {}
+    for value in values:
+        try:
+            seen[str(uuid.UUID(str(value)))] = None
+        except (TypeError, ValueError, AttributeError):
+            continue
+    return list(seen)
+
+
+def audit_record(
+    *,
+    action: Action | str,
+    resource_type: str = "",
+    resource_id: Any = None,
+    patient_id: Any = None,
+    returned_ids: Iterable[Any] = (),
+    row_count: int | None = None,
+    request: HttpRequest | None = None,
+    actor: Any = None,
+    actor_username: str | None = None,
+    status_code: int | None = None,
+    reason: str | None = None,
+    break_glass: bool = False,
+    deferred: bool = False,
+) -> AuditEvent:
+    """Append one event. ``actor`` defaults to the request's user; ``ip``, user agent,
+    request id and reason (``X-Access-Reason``) come from ``request``. Only identifiers go
+    in: never names, note text or other clinical content.
+
+    ``deferred``: a read's event, which goes through the crash-safe spool when
+    ``AUDIT_READ_MODE`` is ``spool`` (see ``audit.spool``)."""
+    if actor is None and request is not None:
+        actor = getattr(request, "user", None)
+    authenticated = actor is not None and getattr(actor, "is_authenticated", False)
+    role = role_of(actor) if authenticated else Role.NONE
+    if actor_username is None:
+        actor_username = actor.get_username() if authenticated else ""
+    patient = _uuids([patient_id])[0] if patient_id else None
+    fields: dict[str, Any] = {
+        "actor_id": actor.pk if authenticated else None,
+        "actor_username": (actor_username or "")[:150],
+        "actor_role": role.label if role != Role.NONE else "",
+        "action": str(action),
+        "resource_type": resource_type,
+        "resource_id": str(resource_id)[:64] if resource_id is not None else "",
+        "patient_id": uuid.UUID(patient) if patient else None,
+        "returned_ids": _uuids(returned_ids),
+        "row_count": row_count,
+        "request_id": (current_request_id() or getattr(request, "request_id", "") or "")[:64],
+        "ip": _ip(request),
+        "user_agent": (request.headers.get("User-Agent", "") if request else "")[:MAX_USER_AGENT],
+        "status_code": status_code,
+        "reason": access_reason(request) if reason is None else reason[:MAX_REASON],
+        "break_glass": break_glass,
+    }
+    if deferred and settings.AUDIT_READ_MODE == "spool":
+        event = AuditEvent(id=uuid.uuid4(), at=timezone.now(), **fields)
+        spool.put(
+            {
+                **fields,
+                "id": str(event.id),
+                "at": event.at.isoformat(),
+                "patient_id": patient,
+            }
+        )
+    else:
+        event = append(**fields)
+    if request is not None:
+        request._audit_recorded = True  # type: ignore[attr-defined]
+    return event
+
+
+@dataclass
+class AuditScope:
+    """A write request in progress: what its event will say, once the change is saved."""
+
+    request: HttpRequest
+    resource_type: str
+    model: type[models.Model] | None
+    action: str | None  # None: create or update, as the save says
+    break_glass: bool = False
+    # The attribute that identifies a resource in events (a token's public key, not its
+    # digest).
+    id_field: str = "pk"
+    event: AuditEvent | None = None
+    committed: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def record_change(self, instance: models.Model, action: str) -> None:
+        """Called on the first save/delete of the resource model: the event joins the
+        transaction of the change."""
+        actor = getattr(self.request, "user", None)
+        if actor is None or not actor.is_authenticated:
+            # Signing in: the token being created names its user.
+            actor = getattr(instance, "user", None)
+        self.event = audit_record(
+            request=self.request,
+            actor=actor,
+            action=self.action or action,
+            resource_type=self.resource_type,
+            resource_id=getattr(instance, self.id_field),
+            patient_id=patient_of(instance),
+            break_glass=self.break_glass,
+        )
+
+        def mark() -> None:
+            self.committed = True
+
+        transaction.on_commit(mark)
+
+
+_scope: ContextVar[AuditScope | None] = ContextVar("audit_scope", default=None)
+
+
+def current_scope() -> AuditScope | None:
+    return _scope.get()
+
+
+@contextmanager
+def write_scope(scope: AuditScope) -> Iterator[AuditScope]:
+    token = _scope.set(scope)
+    try:
+        yield scope
+    finally:
+        _scope.reset(token)
+
+
+def already_recorded(request: HttpRequest) -> bool:
+    return bool(getattr(request, "_audit_recorded", False))
