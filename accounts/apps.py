@@ -12,8 +12,12 @@ def _sync_roles(sender: AppConfig, **kwargs: Any) -> None:
     from accounts.roles import sync_role_permissions
 
     # After migrate and after flush (tests on transactional databases): the groups keep
-    # exactly the permissions the role table gives them.
-    sync_role_permissions(kwargs.get("apps") or apps)
+    # exactly the permissions the role table gives them. post_migrate is sent once per
+    # app that has models (accounts has none), in INSTALLED_APPS order; act on the last
+    # one, when every app's permissions exist, and with the live registry.
+    with_models = [config for config in apps.get_app_configs() if config.models_module]
+    if with_models and sender is with_models[-1]:
+        sync_role_permissions(apps)
 
 
 class AccountsConfig(AppConfig):
@@ -21,4 +25,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and roles"
 
     def ready(self) -> None:
-        post_migrate.connect(_sync_roles, sender=self, dispatch_uid="accounts-sync-roles")
+        post_migrate.connect(_sync_roles, dispatch_uid="accounts-sync-roles")

@@ -20,7 +20,21 @@ _NOTES = ("notes.note", "notes.signature")
 _CONFIGURATION = ("doctors.doctor", "outcomes.outcome")
 _SUMMARIES = ("summaries.summary",)
 _ACCOUNTS = ("auth.user",)
-_READ_ONLY_FOR_ADMIN = ("auth.group",)
+_READ_ONLY_FOR_ADMIN = (
+    "auth.group",
+    # The audit trail and change history are append-only: nobody edits them.
+    "audit.auditevent",
+    "audit.historicalpatient",
+    "audit.historicaldoctor",
+    "audit.historicalappointment",
+    "audit.historicaloutcome",
+    "audit.historicalnote",
+    "axes.accessfailurelog",
+    "axes.accesslog",
+)
+# Sign-in security: an Admin unlocks an account (deletes its failed attempts), resets a
+# second factor (deletes the device) and revokes API tokens.
+_SECURITY_FOR_ADMIN = ("axes.accessattempt", "otp_totp.totpdevice", "knox.authtoken")
 
 ALL_ACTIONS = ("view", "add", "change", "delete")
 
@@ -40,6 +54,7 @@ ROLE_MODEL_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "summaries.summary": ("view", "add", "change"),
         **dict.fromkeys(_ACCOUNTS, ALL_ACTIONS),
         **dict.fromkeys(_READ_ONLY_FOR_ADMIN, ("view",)),
+        **dict.fromkeys(_SECURITY_FOR_ADMIN, ("view", "delete")),
     },
 }
 
