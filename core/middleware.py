@@ -12,10 +12,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from core import metrics
-from core.errors import json_error_response
+from core.errors import error_body, json_error_response
 from core.request_context import request_id_var
 
 access_logger = logging.getLogger("clinic.access")
@@ -119,6 +119,38 @@ class MetricsMiddleware:
         if queries:
             metrics.db_queries.labels(route=route).inc(queries)
         return response
+
+
+class RefuseNulQueryMiddleware:
+    """A NUL character in any query parameter of an ``/api/`` request is a 400.
+
+    The same field error the JSON parser reports for a body (``core.parsers``): NUL
+    never belongs in a filter, and PostgreSQL cannot compare text holding one.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/") and "%00" in request.META.get("QUERY_STRING", ""):
+            fields = sorted(
+                key.replace("\x00", "\\u0000")
+                for key, values in request.GET.lists()
+                if "\x00" in key or any("\x00" in value for value in values)
+            )
+            if fields:
+                errors = [
+                    {
+                        "field": field,
+                        "code": "null_characters_not_allowed",
+                        "detail": "Null characters are not allowed.",
+                    }
+                    for field in fields
+                ]
+                return JsonResponse(
+                    error_body("validation_error", "Invalid input.", errors), status=400
+                )
+        return self.get_response(request)
 
 
 SIMULATION_HEADER = "X-Simulation-Mode"

@@ -17,13 +17,13 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 
 from core.errors import ServiceUnavailable
+from core.parsers import JSONParser
 from core.permissions import ClinicalRecord, ProviderAction
 from notes.api.serializers import (
     AddendumCreateSerializer,
