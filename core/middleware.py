@@ -143,7 +143,7 @@ class RefuseNulQueryMiddleware:
                     {
                         "field": field,
                         "code": "null_characters_not_allowed",
-                        "detail": "Null characters are not allowed.",
+                        "detail": "NUL characters are not allowed.",
                     }
                     for field in fields
                 ]

@@ -114,7 +114,7 @@ def check_structure(data: Any) -> None:
             {
                 field: [
                     exceptions.ErrorDetail(
-                        "Null characters are not allowed.", code="null_characters_not_allowed"
+                        "NUL characters are not allowed.", code="null_characters_not_allowed"
                     )
                 ]
                 for field in sorted(nul_fields)[:MAX_REPORTED_FIELDS]

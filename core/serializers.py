@@ -37,7 +37,9 @@ class StrictFieldsMixin:
 def reject_nul(value: str) -> None:
     """NUL bytes cannot be stored by PostgreSQL and never belong in clinical text."""
     if "\x00" in value:
-        raise serializers.ValidationError("NUL characters are not allowed.", code="invalid")
+        raise serializers.ValidationError(
+            "NUL characters are not allowed.", code="null_characters_not_allowed"
+        )
 
 
 class AwareDateTimeField(serializers.DateTimeField):

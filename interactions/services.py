@@ -68,6 +68,15 @@ def _validate(interaction: Interaction, *, now: datetime, previous_outcome: str 
                 )
             }
         )
+    if occurred_at < interaction.patient.earliest_clinical_time():
+        raise ValidationError(
+            {
+                "occurred_at": ValidationError(
+                    "An interaction cannot have occurred before the patient's date of birth.",
+                    code="before_birth",
+                )
+            }
+        )
     outcome: Outcome = interaction.outcome
     if not outcome.is_active and outcome.code != previous_outcome:
         raise ValidationError(

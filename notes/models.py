@@ -210,6 +210,16 @@ class Note(models.Model):
             raise ValidationError(
                 {"taken_at": ValidationError("taken_at cannot be in the future.", code="future")}
             )
+        born = self.patient.earliest_clinical_time() if self.patient_id else None
+        if self.taken_at and born and self.taken_at < born:
+            raise ValidationError(
+                {
+                    "taken_at": ValidationError(
+                        "taken_at cannot be before the patient's date of birth.",
+                        code="before_birth",
+                    )
+                }
+            )
 
 
 class Signature(models.Model):

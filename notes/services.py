@@ -91,7 +91,11 @@ def _check_content(content: str) -> None:
         )
     if "\x00" in content:
         raise ValidationError(
-            {"content": ValidationError("NUL characters are not allowed.", code="invalid")}
+            {
+                "content": ValidationError(
+                    "NUL characters are not allowed.", code="null_characters_not_allowed"
+                )
+            }
         )
 
 

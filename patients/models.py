@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import phonenumbers
 from django.conf import settings
@@ -16,6 +17,8 @@ from django.utils import timezone
 
 MAX_AGE_YEARS = 130
 MAX_SEARCH_WORDS = 8
+# Clinical times of a patient whose birth date is unknown are not accepted before this.
+EARLIEST_CLINICAL_DATE = date(1900, 1, 1)
 
 
 class Gender(models.TextChoices):
@@ -123,6 +126,12 @@ class Patient(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    def earliest_clinical_time(self) -> datetime:
+        """No clinical event of this patient happened before this instant: the start of
+        their birth day in ``CLINIC_TIME_ZONE`` (1900-01-01 when the date is unknown)."""
+        day = self.date_of_birth or EARLIEST_CLINICAL_DATE
+        return datetime.combine(day, time.min, tzinfo=ZoneInfo(settings.CLINIC_TIME_ZONE))
 
     def age_on(self, day: date) -> int:
         born = self.date_of_birth

@@ -190,6 +190,8 @@ FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 # Free start times (availability, conflict suggestions) lie on a grid of this many
 # minutes counted from each opening time.
 SCHEDULING_SLOT_MINUTES = env.int("SCHEDULING_SLOT_MINUTES", default=15)
+# Appointments start at most this many days from now (400 too_far_ahead beyond).
+SCHEDULING_MAX_DAYS_AHEAD = env.int("SCHEDULING_MAX_DAYS_AHEAD", default=730)
 # When the clinic is open, in CLINIC_TIME_ZONE: "<days> <HH:MM-HH:MM>[,<HH:MM-HH:MM>...]"
 # rules separated by ";", days as a range or a comma list, e.g.
 # "mon-fri 08:00-12:00,13:00-18:00; sat 09:00-13:00" (see appointments.hours).
@@ -233,6 +235,9 @@ NOTES_PDF_MAX_PAGES = env.int("NOTES_PDF_MAX_PAGES", default=50)
 NOTES_PDF_MAX_STREAM_BYTES = env.int("NOTES_PDF_MAX_STREAM_BYTES", default=20_000_000)
 # Largest image (width x height) handed to OCR.
 NOTES_MAX_IMAGE_PIXELS = env.int("NOTES_MAX_IMAGE_PIXELS", default=40_000_000)
+# Most frames (pages of a TIFF, frames of an animated PNG) one image may have; every
+# frame is measured against NOTES_MAX_IMAGE_PIXELS.
+NOTES_MAX_IMAGE_FRAMES = env.int("NOTES_MAX_IMAGE_FRAMES", default=50)
 # Wall-clock budget for reading one file (PDF pages and OCR together).
 NOTES_EXTRACTION_TIME_LIMIT_SECONDS = env.float(
     "NOTES_EXTRACTION_TIME_LIMIT_SECONDS", default=120.0
