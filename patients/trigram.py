@@ -158,13 +158,15 @@ class PrefilteredWordSimilarity(Func):
         connection: BaseDatabaseWrapper,
         **extra_context: Any,
     ) -> tuple[str, list[Any]]:
-        text_sql, text_params = compiler.compile(self.source_expressions[0])
+        text_sql, compiled_params = compiler.compile(self.source_expressions[0])
+        text_params = list(compiled_params)
         # One check per trigram (two trigrams may strip to the same piece), so a row with
         # n of the trigrams scores at least n.
         pieces = sorted(t.strip() for t in _query_trigrams(self.word))
         needed = math.ceil(self.threshold * len(pieces) - 1e-9)
         if not pieces or needed < 1:
-            return compiler.compile(Value(0.0))
+            zero_sql, zero_params = compiler.compile(Value(0.0))
+            return zero_sql, list(zero_params)
         checks = " + ".join(f"(instr({text_sql}, %s) > 0)" for _ in pieces)
         check_params: list[Any] = []
         for piece in pieces:
