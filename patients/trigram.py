@@ -128,13 +128,25 @@ def _iterate(indexes: list[int], found: list[bool], ulen1: int) -> float:
 
 
 def register(dbapi_connection: Any) -> None:
-    """Make ``trgm_word_similarity(query, text)`` callable from SQL on a sqlite3 connection."""
-    dbapi_connection.create_function(SQL_FUNCTION, 2, _sql_word_similarity, deterministic=True)
+    """Make ``trgm_word_similarity(query, text, threshold)`` callable from SQL on a
+    sqlite3 connection."""
+    dbapi_connection.create_function(SQL_FUNCTION, 3, _sql_word_similarity, deterministic=True)
 
 
-def _sql_word_similarity(query: str | None, text: str | None) -> float:
+# One search evaluates the function for the same row in WHERE, ORDER BY and the count.
+@lru_cache(maxsize=50_000)
+def _sql_word_similarity(query: str | None, text: str | None, threshold: float) -> float:
+    """``word_similarity``, exact for rows that reach ``threshold``; for the others any
+    value below it (an upper bound, when that already decides)."""
     if query is None or text is None:
         return 0.0
+    wanted = _query_trigrams(query)
+    if not wanted:
+        return 0.0
+    # The similarity of any extent is at most (shared trigrams) / (query trigrams).
+    bound = len(wanted.intersection(trigrams(text))) / len(wanted)
+    if bound < threshold:
+        return bound
     return word_similarity(query, text)
 
 
@@ -171,5 +183,5 @@ class PrefilteredWordSimilarity(Func):
         check_params: list[Any] = []
         for piece in pieces:
             check_params.extend([*text_params, piece])
-        sql = f"CASE WHEN ({checks}) >= %s THEN {SQL_FUNCTION}(%s, {text_sql}) ELSE 0.0 END"
-        return sql, [*check_params, needed, self.word, *text_params]
+        sql = f"CASE WHEN ({checks}) >= %s THEN {SQL_FUNCTION}(%s, {text_sql}, %s) ELSE 0.0 END"
+        return sql, [*check_params, needed, self.word, *text_params, self.threshold]
