@@ -57,8 +57,19 @@ def fill() -> list[tuple[str, str, str, str]]:
         email = f"{first[0]}{last}{n}@example.org".lower() if n % 3 else None
         document = " ".join(p for p in (first, last, mrn, email or "") if p).lower()
         rows.append(
-            (uuid.uuid4().hex, mrn, first, last, "1970-01-01", "unknown", email, None,
-             document, now, now)
+            (
+                uuid.uuid4().hex,
+                mrn,
+                first,
+                last,
+                "1970-01-01",
+                "unknown",
+                email,
+                None,
+                document,
+                now,
+                now,
+            )
         )
         people.append((first, last, mrn, email or ""))
     with transaction.atomic(), connection.cursor() as cursor:
@@ -106,9 +117,8 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
     if Patient.objects.exists():  # BENCH_DIR given again: reuse what it holds
-        people = [
-            (p.first_name, p.last_name, p.mrn, p.email or "") for p in Patient.objects.order_by("mrn")
-        ]
+        stored = Patient.objects.order_by("mrn")
+        people = [(p.first_name, p.last_name, p.mrn, p.email or "") for p in stored]
     else:
         people = fill()
     print(f"{len(people)} patients ready in {time.perf_counter() - started:.1f} s ({TMP})")
@@ -127,8 +137,10 @@ def main() -> None:
             f"{p95:>8.1f} {max(timings):>8.1f}"
         )
     overall = statistics.quantiles(every, n=20)[-1]
-    print(f"overall: p50 {statistics.median(every):.1f} ms, p95 {overall:.1f} ms, "
-          f"max {max(every):.1f} ms over {len(every)} searches")
+    print(
+        f"overall: p50 {statistics.median(every):.1f} ms, p95 {overall:.1f} ms, "
+        f"max {max(every):.1f} ms over {len(every)} searches"
+    )
 
 
 if __name__ == "__main__":
