@@ -1,17 +1,18 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
 from core.api_index import ApiIndexView, ApiNotFoundView
 from core.health import LivenessView, ReadinessView
 from core.metrics_views import MetricsView
+from core.schema_view import SchemaView
 
 urlpatterns = [
     re_path(r"^health/?$", LivenessView.as_view(), name="health"),
     re_path(r"^health/ready/?$", ReadinessView.as_view(), name="health-ready"),
     re_path(r"^api/v1/?$", ApiIndexView.as_view(), name="api-index"),
     path("api/v1/", include("config.api_router")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),

@@ -291,6 +291,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     "COMPONENT_SPLIT_REQUEST": True,
+    # Enum components as drf-spectacular makes them, then links from creates to the
+    # operations on what they created (core.schema.add_links).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.schema.add_links",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "NoteStatusEnum": "notes.models.NoteStatus",
         "ExtractionStatusEnum": "notes.models.ExtractionStatus",
