@@ -21,7 +21,6 @@ import codecs
 import json
 import math
 from collections.abc import Mapping
-from enum import StrEnum
 from typing import IO, Any
 
 from django.conf import settings
@@ -31,13 +30,6 @@ INT64_MAX = 2**63 - 1
 MAX_REPORTED_FIELDS = 20
 
 
-class InputErrorCode(StrEnum):
-    """Error codes of a refused request body."""
-
-    PARSE_ERROR = "parse_error"  # DRF's ParseError code, kept as is
-    DUPLICATE_KEY = "duplicate_key"
-
-
 def _pairs_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result = dict(pairs)
     if len(result) != len(pairs):
@@ -45,13 +37,13 @@ def _pairs_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         for key, _value in pairs:
             if key in seen:
                 # Imported here: core.errors imports DRF's views, which import this parser.
-                from core.errors import ApiError
+                from core.errors import ApiError, CoreErrorCode
 
                 detail = f"The key '{key}' appears more than once in one JSON object."
                 raise ApiError(
                     detail,
-                    code=InputErrorCode.DUPLICATE_KEY,
-                    errors=[{"field": key, "code": InputErrorCode.DUPLICATE_KEY, "detail": detail}],
+                    code=CoreErrorCode.DUPLICATE_KEY,
+                    errors=[{"field": key, "code": CoreErrorCode.DUPLICATE_KEY, "detail": detail}],
                 )
             seen.add(key)
     return result
@@ -110,11 +102,14 @@ def check_structure(data: Any) -> None:
         else:
             stack.extend((member, _join(path, i), depth + 1) for i, member in enumerate(value))
     if nul_fields:
+        from core.errors import CoreErrorCode  # see _pairs_without_duplicates
+
         raise exceptions.ValidationError(
             {
                 field: [
                     exceptions.ErrorDetail(
-                        "NUL characters are not allowed.", code="null_characters_not_allowed"
+                        "NUL characters are not allowed.",
+                        code=CoreErrorCode.NULL_CHARACTERS_NOT_ALLOWED,
                     )
                 ]
                 for field in sorted(nul_fields)[:MAX_REPORTED_FIELDS]
