@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
-from core.api_index import ApiIndexView, ApiNotFoundView
+from config.api_index import ApiIndexView
+from core.api_index import ApiNotFoundView
 from core.health import LivenessView, ReadinessView
 from core.metrics_views import MetricsView
 from core.schema_view import SchemaView

@@ -61,7 +61,8 @@ UPLOAD_ERRORS: dict[int, ErrorDoc] = {
         NoteErrorCode.INVALID_ENCODING: "text that is not UTF-8.",
         NoteErrorCode.UNREADABLE_FILE: "a PDF or image no reader can open.",
         NoteErrorCode.TOO_MANY_PAGES: "a PDF over NOTES_PDF_MAX_PAGES.",
-        NoteErrorCode.IMAGE_TOO_LARGE: "an image over NOTES_MAX_IMAGE_PIXELS.",
+        NoteErrorCode.IMAGE_TOO_LARGE: "an image frame over NOTES_MAX_IMAGE_PIXELS.",
+        NoteErrorCode.TOO_MANY_FRAMES: "an image (e.g. a TIFF) over NOTES_MAX_IMAGE_FRAMES frames.",
     },
     413: {CoreErrorCode.REQUEST_TOO_LARGE: "the file is over NOTES_MAX_UPLOAD_MB (default 10 MB)."},
     415: {
