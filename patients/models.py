@@ -138,7 +138,9 @@ class Patient(models.Model):
     def earliest_clinical_time(self) -> datetime:
         """No clinical event of this patient happened before this instant: the start of
         their birth day in ``CLINIC_TIME_ZONE`` (1900-01-01 when the date is unknown)."""
-        day = self.date_of_birth or EARLIEST_CLINICAL_DATE
+        day: date | str = self.date_of_birth or EARLIEST_CLINICAL_DATE
+        if isinstance(day, str):  # assigned but not yet read back from the database
+            day = date.fromisoformat(day)
         return datetime.combine(day, time.min, tzinfo=ZoneInfo(settings.CLINIC_TIME_ZONE))
 
     def age_on(self, day: date) -> int:
