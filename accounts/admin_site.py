@@ -40,11 +40,21 @@ BAD_SIGN_IN = (
 )
 
 
+def _has_device(user: Any) -> bool:
+    """``user_has_device``, memoised on the request's user: the admin asks it several times
+    per page (``has_permission`` runs for the view and again for the page context)."""
+    cached = getattr(user, "_clinic_has_device", None)
+    if cached is None:
+        cached = user_has_device(user)
+        user._clinic_has_device = cached
+    return bool(cached)
+
+
 def second_factor_required(user: Any) -> bool:
     """Whether ``user`` may only use the admin after a TOTP code."""
     if not (user.is_authenticated and user.is_active and user.is_staff):
         return False
-    return bool(settings.ADMIN_REQUIRE_2FA) or user_has_device(user)
+    return bool(settings.ADMIN_REQUIRE_2FA) or _has_device(user)
 
 
 def needs_enrolment(user: Any) -> bool:
@@ -53,7 +63,7 @@ def needs_enrolment(user: Any) -> bool:
         and user.is_authenticated
         and user.is_active
         and user.is_staff
-        and not user_has_device(user)
+        and not _has_device(user)
     )
 
 
