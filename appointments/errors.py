@@ -12,3 +12,5 @@ class AppointmentErrorCode(ErrorCode):
     ALREADY_CANCELLED = "already_cancelled"
     NOT_SCHEDULED = "not_scheduled"
     NOT_STARTED = "not_started"
+    # Field code: start_time beyond SCHEDULING_MAX_DAYS_AHEAD.
+    TOO_FAR_AHEAD = "too_far_ahead"

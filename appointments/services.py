@@ -2,7 +2,8 @@
 
 The scheduling rules, in the order they are checked:
 
-1. ``start_time`` is timezone-aware and strictly in the future;
+1. ``start_time`` is timezone-aware, strictly in the future and at most
+   ``SCHEDULING_MAX_DAYS_AHEAD`` days ahead;
 2. ``duration_minutes`` is 15..180 (also a CHECK constraint);
 3. the doctor is active (409 ``doctor_inactive``);
 4. no scheduled appointment of the same doctor (409 ``doctor_conflict``) or the same
@@ -25,6 +26,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -98,6 +100,16 @@ def _validate(appointment: Appointment, *, now: datetime) -> None:
         )
     if start <= now:
         raise ValidationError({"start_time": "The start time must be in the future."})
+    if start > now + timedelta(days=settings.SCHEDULING_MAX_DAYS_AHEAD):
+        raise ValidationError(
+            {
+                "start_time": ValidationError(
+                    "Appointments can be booked at most "
+                    f"{settings.SCHEDULING_MAX_DAYS_AHEAD} days ahead.",
+                    code=AppointmentErrorCode.TOO_FAR_AHEAD,
+                )
+            }
+        )
     try:
         appointment.end_time = start + timedelta(minutes=appointment.duration_minutes)
     except OverflowError:

@@ -78,6 +78,12 @@ class CoreErrorCode(ErrorCode):
     INVALID_PHONE = "invalid_phone"
     UNKNOWN_FIELD = "unknown_field"
     READ_ONLY = "read_only"
+    # A request body refused by core.parsers (and NUL in a query parameter).
+    PARSE_ERROR = "parse_error"
+    DUPLICATE_KEY = "duplicate_key"
+    NULL_CHARACTERS_NOT_ALLOWED = "null_characters_not_allowed"
+    # A clinical time before the patient's birth day (core.validators).
+    BEFORE_BIRTH = "before_birth"
 
 
 class ApiError(exceptions.APIException):

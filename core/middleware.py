@@ -12,11 +12,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from core import metrics
 from core.client_ip import client_ip
-from core.errors import CoreErrorCode, json_error_response
+from core.errors import CoreErrorCode, error_body, json_error_response
 from core.request_context import request_id_var
 
 access_logger = logging.getLogger("clinic.access")
@@ -178,6 +178,38 @@ class SessionTimeoutMiddleware:
                     session[SESSION_STARTED_KEY] = now
                 if seen is None or now - seen >= SESSION_SEEN_RESOLUTION:
                     session[SESSION_SEEN_KEY] = now
+        return self.get_response(request)
+
+
+class RefuseNulQueryMiddleware:
+    """A NUL character in any query parameter of an ``/api/`` request is a 400.
+
+    The same field error the JSON parser reports for a body (``core.parsers``): NUL
+    never belongs in a filter, and PostgreSQL cannot compare text holding one.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/") and "%00" in request.META.get("QUERY_STRING", ""):
+            fields = sorted(
+                key.replace("\x00", "\\u0000")
+                for key, values in request.GET.lists()
+                if "\x00" in key or any("\x00" in value for value in values)
+            )
+            if fields:
+                errors = [
+                    {
+                        "field": field,
+                        "code": CoreErrorCode.NULL_CHARACTERS_NOT_ALLOWED,
+                        "detail": "NUL characters are not allowed.",
+                    }
+                    for field in fields
+                ]
+                return JsonResponse(
+                    error_body(CoreErrorCode.VALIDATION_ERROR, "Invalid input.", errors), status=400
+                )
         return self.get_response(request)
 
 

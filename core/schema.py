@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -115,3 +116,57 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
             token_prefix="Bearer",  # noqa: S106 (a scheme name, not a secret)
         )
         return scheme
+
+
+_PATH_PARAMETER = re.compile(r"\{(\w+)\}")
+_PATIENT_PARAMETERS = ("patient_pk", "patient_id")
+
+
+def _collection(path: str) -> str | None:
+    """``/api/v1/patients/{patient_pk}/notes/`` -> ``notes``; None for an item path."""
+    segments = [s for s in path.strip("/").split("/") if s]
+    if not segments or segments[-1].startswith("{"):
+        return None
+    return segments[-1]
+
+
+def add_links(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """Postprocessing hook: OpenAPI links from each create to what it makes reachable.
+
+    ``POST /api/v1/<things>/`` answers the new record; its ``id`` (``code`` for outcomes)
+    fills the path of every ``/api/v1/<things>/{id}/...`` operation, and a new patient's
+    ``id`` fills every ``/api/v1/patients/{patient_pk}/...`` one. Clients and
+    schemathesis' stateful phase follow these links to real records.
+    """
+    paths: dict[str, dict[str, Any]] = result.get("paths", {})
+    for source_path, operations in paths.items():
+        create = operations.get("post")
+        resource = _collection(source_path)
+        if create is None or resource is None or not source_path.startswith("/api/v1/"):
+            continue
+        prefixes = [f"/api/v1/{resource}/{{"]
+        if resource == "patients":
+            prefixes += [f"/api/v1/patients/{{{name}}}" for name in _PATIENT_PARAMETERS]
+        links: dict[str, Any] = {}
+        for target_path, target_operations in paths.items():
+            if not target_path.startswith(tuple(prefixes)):
+                continue
+            parameters = _PATH_PARAMETER.findall(target_path)
+            if len(parameters) != 1:
+                continue
+            (parameter,) = parameters
+            field = "code" if parameter == "code" else "id"
+            for method, operation in target_operations.items():
+                if method not in ("get", "put", "patch", "post", "delete"):
+                    continue
+                links[operation["operationId"]] = {
+                    "operationId": operation["operationId"],
+                    "parameters": {parameter: f"$response.body#/{field}"},
+                    "description": f"The `{field}` of the created record as `{parameter}`.",
+                }
+        if not links:
+            continue
+        for status, response in create.get("responses", {}).items():
+            if status.startswith("2") and status != "204" and "content" in response:
+                response["links"] = links
+    return result

@@ -42,7 +42,7 @@ def reject_nul(value: str) -> None:
     """NUL bytes cannot be stored by PostgreSQL and never belong in clinical text."""
     if "\x00" in value:
         raise serializers.ValidationError(
-            "NUL characters are not allowed.", code=CoreErrorCode.INVALID
+            "NUL characters are not allowed.", code=CoreErrorCode.NULL_CHARACTERS_NOT_ALLOWED
         )
 
 

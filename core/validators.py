@@ -24,6 +24,13 @@ def validate_not_future(
         raise ValidationError({field: ValidationError(message, code=CoreErrorCode.FUTURE)})
 
 
+def validate_not_before_birth(value: datetime, *, born: datetime, field: str, message: str) -> None:
+    """400 ``before_birth`` on ``field`` when ``value`` is earlier than ``born`` (the
+    patient's ``earliest_clinical_time()``)."""
+    if value < born:
+        raise ValidationError({field: ValidationError(message, code=CoreErrorCode.BEFORE_BIRTH)})
+
+
 def normalise_phone(raw: str) -> str:
     """Parse ``raw`` (E.164, or national in ``PHONE_DEFAULT_REGION``) into E.164."""
     try:

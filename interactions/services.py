@@ -33,7 +33,7 @@ from appointments.models import Appointment
 from core import metrics
 from core.errors import Conflict, CoreErrorCode, conflict_from_constraint
 from core.updates import UNSET, Unset, given, update_fields
-from core.validators import validate_not_future
+from core.validators import validate_not_before_birth, validate_not_future
 from doctors.models import Doctor
 from interactions.errors import InteractionErrorCode
 from interactions.models import AMENDS_UNIQUE, Interaction, InteractionStatus
@@ -62,6 +62,12 @@ def _validate(interaction: Interaction, *, now: datetime, previous_outcome: str 
         field="occurred_at",
         message="An interaction cannot be recorded for the future.",
         now=now,
+    )
+    validate_not_before_birth(
+        occurred_at,
+        born=interaction.patient.earliest_clinical_time(),
+        field="occurred_at",
+        message="An interaction cannot have occurred before the patient's date of birth.",
     )
     outcome: Outcome = interaction.outcome
     if not outcome.is_active and outcome.code != previous_outcome:

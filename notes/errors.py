@@ -21,6 +21,7 @@ class NoteErrorCode(ErrorCode):
     UNREADABLE_FILE = "unreadable_file"
     TOO_MANY_PAGES = "too_many_pages"
     IMAGE_TOO_LARGE = "image_too_large"
+    TOO_MANY_FRAMES = "too_many_frames"
     CONTENT_TYPE_MISMATCH = "content_type_mismatch"
     # Field codes (inside ``errors``).
     TOO_LONG = "too_long"

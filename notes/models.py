@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from core.validators import validate_not_future
+from core.validators import validate_not_before_birth, validate_not_future
 
 SIGNATURE_UNIQUE = "notes_signature_once_per_meaning"
 
@@ -208,6 +208,13 @@ class Note(models.Model):
         if self.taken_at:
             validate_not_future(
                 self.taken_at, field="taken_at", message="taken_at cannot be in the future."
+            )
+        if self.taken_at and self.patient_id:
+            validate_not_before_birth(
+                self.taken_at,
+                born=self.patient.earliest_clinical_time(),
+                field="taken_at",
+                message="taken_at cannot be before the patient's date of birth.",
             )
 
 

@@ -5,7 +5,9 @@ Untrusted files are read under fixed bounds, all settings:
 * a PDF may have at most ``NOTES_PDF_MAX_PAGES`` pages (checked at intake, 400
   ``too_many_pages``), and no stream may decompress to more than
   ``NOTES_PDF_MAX_STREAM_BYTES`` (pypdf's own limits, lowered here);
-* an image may have at most ``NOTES_MAX_IMAGE_PIXELS`` pixels (400 ``image_too_large``);
+* every frame of an image may have at most ``NOTES_MAX_IMAGE_PIXELS`` pixels (400
+  ``image_too_large``), and an image at most ``NOTES_MAX_IMAGE_FRAMES`` frames (400
+  ``too_many_frames``);
 * text is cut at ``NOTES_MAX_CONTENT_CHARS`` characters, and the note says so;
 * reading one file stops after ``NOTES_EXTRACTION_TIME_LIMIT_SECONDS`` (checked between
   pages, and as the timeout of each OCR run).
@@ -115,22 +117,42 @@ def check_pdf(data: bytes) -> int:
 
 
 def check_image(data: bytes) -> tuple[int, int]:
-    """Validate an image at intake; return its size."""
+    """Validate an image at intake; return the size of its first frame.
+
+    Every frame (the pages of a multi-page TIFF, the frames of an animated PNG) is
+    measured: OCR reads them all, so a small first page must not hide a huge second one.
+    """
+    limit = settings.NOTES_MAX_IMAGE_PIXELS
+    max_frames = settings.NOTES_MAX_IMAGE_FRAMES
     try:
         with Image.open(io.BytesIO(data)) as image:
-            size = image.size
+            first = image.size
+            frames = getattr(image, "n_frames", 1)
+            if frames > max_frames:
+                raise _file_error(
+                    NoteErrorCode.TOO_MANY_FRAMES,
+                    f"The image has {frames} frames; at most {max_frames} are accepted.",
+                )
+            for index in range(frames):
+                if index:
+                    image.seek(index)
+                width, height = image.size
+                if width * height > limit:
+                    where = f"Frame {index + 1} of the image" if frames > 1 else "The image"
+                    raise _file_error(
+                        NoteErrorCode.IMAGE_TOO_LARGE,
+                        f"{where} has {width}x{height} pixels; at most {limit} pixels "
+                        "are accepted.",
+                    )
+        with Image.open(io.BytesIO(data)) as image:
             image.verify()
+    except ApiError:
+        raise
     except Image.DecompressionBombError:
         raise _file_error(NoteErrorCode.IMAGE_TOO_LARGE, "The image has too many pixels.") from None
     except Exception:
         raise _file_error(NoteErrorCode.UNREADABLE_FILE, "The image could not be read.") from None
-    if size[0] * size[1] > settings.NOTES_MAX_IMAGE_PIXELS:
-        raise _file_error(
-            NoteErrorCode.IMAGE_TOO_LARGE,
-            f"The image has {size[0]}x{size[1]} pixels; at most "
-            f"{settings.NOTES_MAX_IMAGE_PIXELS} pixels are accepted.",
-        )
-    return size
+    return first
 
 
 class _Budget:

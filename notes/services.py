@@ -103,7 +103,8 @@ def _check_content(content: str) -> None:
         raise ValidationError(
             {
                 "content": ValidationError(
-                    "NUL characters are not allowed.", code=CoreErrorCode.INVALID
+                    "NUL characters are not allowed.",
+                    code=CoreErrorCode.NULL_CHARACTERS_NOT_ALLOWED,
                 )
             }
         )

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.db.models import F, Q
@@ -19,6 +21,10 @@ from patients.errors import PatientErrorCode
 MAX_AGE_YEARS = 130
 EMAIL_UNIQUE = "patients_email_unique_ci"
 MAX_SEARCH_WORDS = 8
+# pg_trgm.word_similarity_threshold on PostgreSQL (set per connection in settings).
+SEARCH_THRESHOLD = 0.3
+# Clinical times of a patient whose birth date is unknown are not accepted before this.
+EARLIEST_CLINICAL_DATE = date(1900, 1, 1)
 
 
 class Gender(models.TextChoices):
@@ -32,28 +38,41 @@ class PatientQuerySet(models.QuerySet["Patient"]):
     def search(self, text: str) -> PatientQuerySet:
         """Fuzzy search over names, MRN and email, best match first.
 
-        PostgreSQL: every query word must be word-similar (``%>``, pg_trgm, threshold 0.3)
-        to the patient's search document, so typos and word order are tolerated and the
-        GIN trigram index serves the filter; results are ranked by summed similarity.
-        SQLite has no trigram support: every word must appear as a substring, which finds
-        "smith john" but not "Jonh Smiht".
+        Every query word must be word-similar (``%>``, pg_trgm's word similarity at
+        threshold 0.3) to the patient's search document, so typos and word order are
+        tolerated ("Jonh Smiht" finds John Smith); results are ranked by summed
+        similarity. PostgreSQL: pg_trgm, served by the GIN trigram index. SQLite: the
+        same function in ``patients.trigram``, behind a native pre-filter (no index: a
+        scan, fine for the embedded default's scale; see docs and bench/).
         """
         words = [w for w in text.lower().split() if w][:MAX_SEARCH_WORDS]
         if not words:
             return self
         qs = self
+        rank: Any = None
         if connection.vendor == "postgresql":
             from django.contrib.postgres.search import TrigramWordSimilarity
 
-            rank: Any = None
             for word in words:
                 qs = qs.filter(search_document__trigram_word_similar=word)
                 term = TrigramWordSimilarity(word, "search_document")
                 rank = term if rank is None else rank + term
             return qs.annotate(search_rank=rank).order_by(F("search_rank").desc(), "id")
-        for word in words:
-            qs = qs.filter(search_document__contains=word)
-        return qs.order_by("last_name", "first_name", "id")
+        from patients.trigram import PrefilteredWordSimilarity
+
+        names = []
+        for index, word in enumerate(words):
+            name = f"search_similarity_{index}"
+            qs = qs.alias(
+                **{
+                    name: PrefilteredWordSimilarity(
+                        word, "search_document", threshold=SEARCH_THRESHOLD
+                    )
+                }
+            ).filter(**{f"{name}__gte": SEARCH_THRESHOLD})
+            names.append(name)
+            rank = F(name) if rank is None else rank + F(name)
+        return qs.annotate(search_rank=rank).order_by(F("search_rank").desc(), "id")
 
 
 class Patient(models.Model):
@@ -115,6 +134,14 @@ class Patient(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    def earliest_clinical_time(self) -> datetime:
+        """No clinical event of this patient happened before this instant: the start of
+        their birth day in ``CLINIC_TIME_ZONE`` (1900-01-01 when the date is unknown)."""
+        day: date | str = self.date_of_birth or EARLIEST_CLINICAL_DATE
+        if isinstance(day, str):  # assigned but not yet read back from the database
+            day = date.fromisoformat(day)
+        return datetime.combine(day, time.min, tzinfo=ZoneInfo(settings.CLINIC_TIME_ZONE))
 
     def age_on(self, day: date) -> int:
         born = self.date_of_birth

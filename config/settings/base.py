@@ -69,6 +69,10 @@ INSTALLED_APPS = [
 
 # Request bodies larger than this are refused with 413 before they are parsed.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+# JSON bodies nested deeper, or with an array/object of more members, are a 400
+# parse_error (see core.parsers).
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
+API_JSON_MAX_ITEMS = env.int("API_JSON_MAX_ITEMS", default=10_000)
 
 MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
@@ -91,6 +95,7 @@ MIDDLEWARE = [
     "audit.middleware.AdminAuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.ChaosMiddleware",
+    "core.middleware.RefuseNulQueryMiddleware",
     # Last, as django-axes asks: turns a lockout flagged during the view into its answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -312,6 +317,8 @@ FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 # Free start times (availability, conflict suggestions) lie on a grid of this many
 # minutes counted from each opening time.
 SCHEDULING_SLOT_MINUTES = env.int("SCHEDULING_SLOT_MINUTES", default=15)
+# Appointments start at most this many days from now (400 too_far_ahead beyond).
+SCHEDULING_MAX_DAYS_AHEAD = env.int("SCHEDULING_MAX_DAYS_AHEAD", default=730)
 # When the clinic is open, in CLINIC_TIME_ZONE: "<days> <HH:MM-HH:MM>[,<HH:MM-HH:MM>...]"
 # rules separated by ";", days as a range or a comma list, e.g.
 # "mon-fri 08:00-12:00,13:00-18:00; sat 09:00-13:00" (see appointments.hours).
@@ -355,6 +362,9 @@ NOTES_PDF_MAX_PAGES = env.int("NOTES_PDF_MAX_PAGES", default=50)
 NOTES_PDF_MAX_STREAM_BYTES = env.int("NOTES_PDF_MAX_STREAM_BYTES", default=20_000_000)
 # Largest image (width x height) handed to OCR.
 NOTES_MAX_IMAGE_PIXELS = env.int("NOTES_MAX_IMAGE_PIXELS", default=40_000_000)
+# Most frames (pages of a TIFF, frames of an animated PNG) one image may have; every
+# frame is measured against NOTES_MAX_IMAGE_PIXELS.
+NOTES_MAX_IMAGE_FRAMES = env.int("NOTES_MAX_IMAGE_FRAMES", default=50)
 # Wall-clock budget for reading one file (PDF pages and OCR together).
 NOTES_EXTRACTION_TIME_LIMIT_SECONDS = env.float(
     "NOTES_EXTRACTION_TIME_LIMIT_SECONDS", default=120.0
@@ -381,7 +391,7 @@ REST_FRAMEWORK = {
         "core.filters.StrictOrderingFilter",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "core.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
@@ -417,6 +427,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Enum components as drf-spectacular makes them, then links from creates to the
+    # operations on what they created (core.schema.add_links).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.schema.add_links",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "NoteStatusEnum": "notes.models.NoteStatus",
         "ExtractionStatusEnum": "notes.models.ExtractionStatus",

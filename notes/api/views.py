@@ -17,7 +17,6 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -28,6 +27,7 @@ from audit.models import Action
 from audit.views import Audited
 from core.actors import actor_of
 from core.errors import CoreErrorCode, ErrorCode, ServiceUnavailable
+from core.parsers import JSONParser
 from core.permissions import ClinicalRecord, ProviderAction
 from core.schema import ErrorDoc
 from core.throttling import ClientIpScopedRateThrottle
@@ -65,7 +65,8 @@ UPLOAD_ERRORS: dict[int, ErrorDoc] = {
         NoteErrorCode.INVALID_ENCODING: "text that is not UTF-8.",
         NoteErrorCode.UNREADABLE_FILE: "a PDF or image no reader can open.",
         NoteErrorCode.TOO_MANY_PAGES: "a PDF over NOTES_PDF_MAX_PAGES.",
-        NoteErrorCode.IMAGE_TOO_LARGE: "an image over NOTES_MAX_IMAGE_PIXELS.",
+        NoteErrorCode.IMAGE_TOO_LARGE: "an image frame over NOTES_MAX_IMAGE_PIXELS.",
+        NoteErrorCode.TOO_MANY_FRAMES: "an image (e.g. a TIFF) over NOTES_MAX_IMAGE_FRAMES frames.",
     },
     413: {CoreErrorCode.REQUEST_TOO_LARGE: "the file is over NOTES_MAX_UPLOAD_MB (default 10 MB)."},
     415: {

@@ -111,7 +111,7 @@ def test_free_text_note_has_no_sections(
         ({"content": "x", "note_type": "radiology"}, "note_type", "invalid_choice"),
         ({"content": "   \n "}, "content", "blank"),
         ({"content": ""}, "content", "blank"),
-        ({"content": "a\x00b"}, "content", "invalid"),
+        ({"content": "a\x00b"}, "content", "null_characters_not_allowed"),
         ({"content": "x", "taken_at": "2026-01-01T09:00:00"}, "taken_at", "naive"),
         ({"content": "x", "taken_at": "not a date"}, "taken_at", "invalid"),
         ({"content": "x", "mood": "good"}, "mood", "unknown_field"),

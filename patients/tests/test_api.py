@@ -369,7 +369,6 @@ def test_search_too_long_or_with_nul_is_400(viewer_client: APIClient) -> None:
     assert viewer_client.get(URL, {"search": "jo\x00hn"}).status_code == 400
 
 
-@pytest.mark.postgres
 def test_fuzzy_search_tolerates_typos_and_ranks_best_first(
     viewer_client: APIClient, smiths
 ) -> None:
