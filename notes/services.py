@@ -7,7 +7,8 @@ import logging
 import os
 import unicodedata
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -16,12 +17,14 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 from rest_framework import status
 
 from core import metrics
-from core.errors import ApiError, Conflict
+from core.errors import ApiError, Conflict, ServiceUnavailable
 from core.permissions import Role, role_of
 from notes.extraction import analyze_note
 from notes.files import FileKind, kind_of, sniff
@@ -95,12 +98,34 @@ def _check_content(content: str) -> None:
         )
 
 
-def _enqueue_processing(note: Note) -> None:
-    """Queue text extraction and analysis once the current transaction commits."""
+def _publish_processing(note_id: str) -> bool:
+    """Publish the processing task now; False (logged) when the broker is unreachable.
+
+    A note that could not be queued stays ``pending`` and is queued again by the
+    pending-notes sweep (:func:`notes_sweep_pending`) once the broker is back.
+    """
     from notes.tasks import process_note
 
+    try:
+        process_note.apply_async(args=(note_id,))
+    except BrokerError as exc:
+        logger.warning(
+            "note %s not queued: broker unavailable (%s); the pending-notes sweep will queue it",
+            note_id,
+            type(exc).__name__,
+        )
+        return False
+    return True
+
+
+def _enqueue_processing(note: Note) -> None:
+    """Queue text extraction and analysis once the current transaction commits.
+
+    The note is saved either way: if the broker is down the request still succeeds, the
+    note stays ``pending``, and the sweep queues it when the broker returns.
+    """
     note_id = str(note.pk)
-    transaction.on_commit(lambda: process_note.delay(note_id))
+    transaction.on_commit(lambda: _publish_processing(note_id))
 
 
 def _apply_type(note: Note, note_type: str | None) -> None:
@@ -273,16 +298,41 @@ def note_process(*, note_id: uuid.UUID | str) -> Note | None:
 
 @transaction.atomic
 def note_reprocess(*, note: Note) -> Note:
-    """Read and analyse the note again (after a failure, or with a newer engine)."""
+    """Read and analyse the note again (after a failure, or with a newer engine).
+
+    Unlike saving a note, reprocessing needs the broker: if the task cannot be published
+    after the commit, the note is put back exactly as it was (a ``done`` note stays
+    ``done`` and signable) and the call fails with 503 ``service_unavailable``.
+    """
     note = Note.objects.select_for_update().get(pk=note.pk)
     if note.is_retracted:
         raise _note_retracted()
+    previous = {
+        "revision": note.revision,
+        "extraction_status": note.extraction_status,
+        "extraction_error": note.extraction_error,
+        "updated_at": note.updated_at,
+    }
     note.revision += 1
     note.extraction_status = ExtractionStatus.PENDING
     note.extraction_error = ""
     note.save(update_fields=["revision", "extraction_status", "extraction_error", "updated_at"])
-    _enqueue_processing(note)
+    transaction.on_commit(partial(_queue_reprocessing, str(note.pk), note.revision, previous))
     return note
+
+
+def _queue_reprocessing(note_id: str, revision: int, previous: dict[str, Any]) -> None:
+    """Publish a reprocessing (an on_commit callback), or undo it and answer 503."""
+    if _publish_processing(note_id):
+        return
+    # Put the note back only if nothing touched it since (an edit, a task run).
+    Note.objects.filter(
+        pk=note_id, revision=revision, extraction_status=ExtractionStatus.PENDING
+    ).update(**previous)
+    raise ServiceUnavailable(
+        "The job queue is unavailable, so the note was not reprocessed (it is unchanged). "
+        "Try again later."
+    )
 
 
 @transaction.atomic
@@ -441,3 +491,36 @@ def note_delete(*, note: Note, by: User) -> None:
     note.delete()
     if stored:
         transaction.on_commit(lambda: storage.delete(stored))
+
+
+def notes_sweep_pending(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Queue again the notes whose processing is owed (the body of a periodic task).
+
+    * ``pending`` for longer than ``NOTES_SWEEP_INTERVAL_SECONDS``: the broker was down
+      when the note was saved or edited, or its message was lost;
+    * ``processing`` for longer than ``CELERY_TASK_TIME_LIMIT``: the claim has expired, so
+      the worker that took it was lost (no run outlives the hard time limit).
+
+    Oldest first, at most ``limit`` per sweep. Publishing a note twice is harmless (a run
+    of a settled note does nothing). Returns how many were queued; stops at the first
+    broker failure (the next sweep tries again).
+    """
+    now = now or timezone.now()
+    pending_cutoff = now - timedelta(seconds=settings.NOTES_SWEEP_INTERVAL_SECONDS)
+    claim_cutoff = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    owed = (
+        Note.objects.filter(
+            Q(extraction_status=ExtractionStatus.PENDING, updated_at__lt=pending_cutoff)
+            | Q(extraction_status=ExtractionStatus.PROCESSING, updated_at__lt=claim_cutoff)
+        )
+        .order_by("updated_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    queued = 0
+    for note_id in owed:
+        if not _publish_processing(str(note_id)):
+            break
+        queued += 1
+    if queued:
+        logger.warning("notes sweep: %d note(s) queued again for processing", queued)
+    return queued

@@ -197,10 +197,15 @@ class NoteViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet[Note]):
             409: "`already_signed` (same signer and meaning), `note_retracted`, "
             "`extraction_pending`, `note_not_transcribed`.",
             429: "Too many signing attempts; see Retry-After.",
+            503: "`service_unavailable`: Redis (which keeps the signing throttle) is down; "
+            "nothing was signed.",
         },
         "addenda": {409: "`note_not_signed`, `note_is_addendum`, `note_retracted`."},
         "retract": {409: "`note_retracted`: already entered in error.", 403: "`not_author`."},
-        "reprocess": {409: "`note_retracted`."},
+        "reprocess": {
+            409: "`note_retracted`.",
+            503: "`service_unavailable`: the job queue is down; the note is unchanged.",
+        },
     }
 
     def get_throttles(self) -> list[BaseThrottle]:
