@@ -55,8 +55,9 @@ case "$role" in
         # free thread, so it keeps answering. Slow clients never reach gunicorn: nginx
         # (the proxy service / sidecar) buffers each request until it is complete.
         # Keep GUNICORN_THREADS <= DB_POOL_MAX_SIZE (one pooled connection per thread).
+        # GUNICORN_BIND (default 0.0.0.0:$PORT) lets the fault suite bind to loopback.
         exec "$PYTHON" -m gunicorn config.wsgi:application \
-            --bind "0.0.0.0:${PORT:-8000}" \
+            --bind "${GUNICORN_BIND:-0.0.0.0:${PORT:-8000}}" \
             --limit-request-line 8190 \
             --worker-class gthread \
             --workers "${GUNICORN_WORKERS:-3}" \
