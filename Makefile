@@ -7,11 +7,12 @@ REQS := requirements/base.txt requirements/production.txt requirements/local.txt
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint schema format migrate seed clean help
+.PHONY: run test faults lint schema format migrate seed clean help
 
 help:
 	@echo "make run     - install, migrate, seed the demo clinic, serve on http://$(HOST):$(PORT)"
 	@echo "make test    - run the whole test suite (SQLite, or DATABASE_URL's database)"
+	@echo "make faults  - the fault suite (starts its own PostgreSQL, Redis, gunicorn, worker, nginx)"
 	@echo "make lint    - ruff check, ruff format --check, mypy"
 	@echo "make schema  - write schema.yaml and validate the OpenAPI schema"
 
@@ -39,6 +40,9 @@ run: seed
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+faults: $(STAMP)
+	$(BIN)/python -m pytest faults $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -10,11 +10,12 @@ and pg_ctl, or nginx (.ci/install-system-packages installs nginx).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ GUNICORN_WORKERS = 2
 GUNICORN_THREADS = 4
 PASSWORD = "Fault-suite-provider-pass-7341"
 RESULTS: list[dict[str, Any]] = []
+Report = Callable[..., None]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -62,20 +64,19 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         return
     terminalreporter.section("fault suite: what clients saw, recovery, rows checked")
     for row in RESULTS:
-        terminalreporter.write_line(
-            " | ".join(f"{key}: {value}" for key, value in row.items())
-        )
+        terminalreporter.write_line(" | ".join(f"{key}: {value}" for key, value in row.items()))
 
 
 @pytest.fixture
-def report(record_property: Any) -> Any:
+def report(record_testsuite_property: Any) -> Report:
     """``report(case=..., clients=..., recovery_s=..., rows=...)``: one line of the summary
-    (also a JUnit property of the test)."""
+    (also JUnit properties of the suite, in faults.xml)."""
 
     def add(**row: Any) -> None:
         RESULTS.append(row)
         for key, value in row.items():
-            record_property(key, value)
+            if key != "case":
+                record_testsuite_property(f"{row['case']}: {key}", value)
 
     return add
 
@@ -170,13 +171,18 @@ def stack() -> Iterator[Stack]:
         api.start()
         services.append(api)
         # bootstrap migrates the empty database first; bounded, generous on a busy machine.
-        wait_until(
-            lambda: port_open(api_port) or not api.running, timeout=180, what="gunicorn"
-        )
+        wait_until(lambda: port_open(api_port) or not api.running, timeout=180, what="gunicorn")
         assert api.running, api.tail()
-        created = subprocess.run(  # noqa: S603 - the project's own manage.py
-            [python, "manage.py", "create_api_user", "provider-f", "--role", "provider",
-             "--password-stdin"],  # fmt: skip
+        created = subprocess.run(
+            [
+                python,
+                "manage.py",
+                "create_api_user",
+                "provider-f",
+                "--role",
+                "provider",
+                "--password-stdin",
+            ],
             input=f"{PASSWORD}\n",
             text=True,
             env=env,
@@ -187,15 +193,26 @@ def stack() -> Iterator[Stack]:
         )
         assert created.returncode == 0
         worker = Service(
-            "worker", [str(ROOT / "docker" / "entrypoint.sh"), "worker"], env,
+            "worker",
+            [str(ROOT / "docker" / "entrypoint.sh"), "worker"],
+            env,
             directory / "worker.log",
-        )  # fmt: skip
+        )
         worker.start()
         services.append(worker)
         beat = Service(
             "beat",
-            [python, "-m", "celery", "-A", "config.celery_app", "beat", "--loglevel=INFO",
-             "--schedule", str(directory / "celerybeat-schedule")],  # fmt: skip
+            [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "config.celery_app",
+                "beat",
+                "--loglevel=INFO",
+                "--schedule",
+                str(directory / "celerybeat-schedule"),
+            ],
             env,
             directory / "beat.log",
         )
@@ -212,8 +229,15 @@ def stack() -> Iterator[Stack]:
         (directory / "nginx.conf").write_text(conf)
         nginx = Service(
             "nginx",
-            [nginx_binary() or "nginx", "-c", str(directory / "nginx.conf"),
-             "-p", str(directory), "-g", "daemon off;"],  # fmt: skip
+            [
+                nginx_binary() or "nginx",
+                "-c",
+                str(directory / "nginx.conf"),
+                "-p",
+                str(directory),
+                "-g",
+                "daemon off;",
+            ],
             os.environ,
             directory / "nginx.log",
         )
@@ -221,9 +245,19 @@ def stack() -> Iterator[Stack]:
         services.append(nginx)
         wait_until(lambda: port_open(nginx_port), timeout=15, what="nginx")
         stack = Stack(
-            directory, pg, redis, fake, env, api_port, nginx_port, api, worker, beat, nginx,
+            directory,
+            pg,
+            redis,
+            fake,
+            env,
+            api_port,
+            nginx_port,
+            api,
+            worker,
+            beat,
+            nginx,
             services=services,
-        )  # fmt: skip
+        )
         wait_until(stack.api_ready, timeout=30, what="/health/ready")
         stack.token = _login(nginx_port, "provider-f")
         yield stack
@@ -231,10 +265,8 @@ def stack() -> Iterator[Stack]:
         for service in reversed(services):
             service.stop()
         redis.stop()
-        try:
+        with contextlib.suppress(Exception):  # already stopped by a failed test, or never up
             pg.stop()
-        except Exception:  # noqa: S110 - already stopped (a failed test), or never started
-            pass
         fake.__exit__(None, None, None)
         if os.environ.get("FAULTS_KEEP_DIR"):
             print(f"fault suite files kept in {directory}")  # noqa: T201

@@ -24,13 +24,28 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_BIN = Path(os.environ.get("FAULTS_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+def _postgres_bin() -> Path:
+    """FAULTS_PG_BIN, else PostgreSQL 15's (this project's), else the newest installed."""
+    if os.environ.get("FAULTS_PG_BIN"):
+        return Path(os.environ["FAULTS_PG_BIN"])
+    preferred = Path("/usr/lib/postgresql/15/bin")
+    installed = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if preferred.exists() or not installed:
+        return preferred
+    return installed[-1].parent
+
+
+PG_BIN = _postgres_bin()
 NGINX_CONF = ROOT / "deploy" / "k8s" / "base" / "nginx" / "nginx.conf"
 VENV = ROOT / ".venv"
 
 
 def nginx_binary() -> str | None:
-    return shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    return shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
+    )
 
 
 def missing_binaries() -> list[str]:
@@ -152,20 +167,28 @@ class Postgres:
             os.chown(directory, user.pw_uid, user.pw_gid)
 
     def _run(self, *args: str, timeout: float = 60) -> None:
-        subprocess.run(  # noqa: S603 - fixed binaries, arguments built here
+        subprocess.run(
             args,
             check=True,
             timeout=timeout,
-            preexec_fn=_as_postgres(),  # noqa: PLW1509 - needed to leave root
+            preexec_fn=_as_postgres(),  # needed to leave root
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
 
     def init(self) -> None:
         self._run(
-            str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust",
-            "--no-sync", "-E", "UTF8",
-        )  # fmt: skip
+            str(PG_BIN / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+        )
         self.start()
         import psycopg
 
@@ -179,15 +202,31 @@ class Postgres:
             "-c fsync=off -c max_connections=60"
         )
         self._run(
-            str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options,
-            "-w", "-t", "30", "start",
-        )  # fmt: skip
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "30",
+            "start",
+        )
 
     def stop(self) -> None:
         """A fast shutdown: sessions are terminated, as when the server goes away."""
         self._run(
             str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "-t", "30", "stop"
-        )  # fmt: skip
+        )
+
+    def query_ok(self) -> bool:
+        try:
+            self.query("SELECT 1")
+        except Exception:
+            return False
+        return True
 
     def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         import psycopg
@@ -205,7 +244,7 @@ class Service:
 
     def start(self) -> None:
         handle = self.log.open("ab")
-        self.process = subprocess.Popen(  # noqa: S603 - fixed programs, arguments built here
+        self.process = subprocess.Popen(
             self.args,
             cwd=ROOT,
             env=self.env,

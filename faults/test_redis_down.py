@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from faults.conftest import Stack
+from faults.conftest import Report, Stack
 from faults.helpers import (
     NOTE_TEXT,
     count,
@@ -25,7 +25,7 @@ from faults.stack import call, wait_until
 NOTES_WHILE_DOWN = 3
 
 
-def test_redis_down_then_back(stack: Stack, report) -> None:
+def test_redis_down_then_back(stack: Stack, report: Report) -> None:
     patient_id = create_patient(stack)
     saved = post_note(stack, patient_id)
     assert saved.status == 201, saved

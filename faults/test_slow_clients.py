@@ -9,7 +9,7 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from faults.conftest import GUNICORN_THREADS, GUNICORN_WORKERS, Stack
+from faults.conftest import GUNICORN_THREADS, GUNICORN_WORKERS, Report, Stack
 from faults.stack import call
 
 SLOW_HEADERS = 50
@@ -28,7 +28,7 @@ def slow_clients(port: int, *, headers: int, bodies: int) -> Iterator[list[socke
             sock = socket.create_connection(("127.0.0.1", port), timeout=5)
             sock.sendall(
                 b"POST /api/v1/auth/token/ HTTP/1.1\r\nHost: localhost\r\n"
-                b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"user"
+                b'Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"user'
             )
             sockets.append(sock)
         yield sockets
@@ -37,7 +37,7 @@ def slow_clients(port: int, *, headers: int, bodies: int) -> Iterator[list[socke
             sock.close()
 
 
-def test_fifty_slow_clients_do_not_stop_health_behind_nginx(stack: Stack, report) -> None:
+def test_fifty_slow_clients_do_not_stop_health_behind_nginx(stack: Stack, report: Report) -> None:
     with slow_clients(stack.nginx_port, headers=SLOW_HEADERS, bodies=SLOW_BODIES):
         health = [call(stack.nginx_port, "GET", "/health", timeout=5) for _ in range(20)]
         api = call(stack.nginx_port, "GET", "/api/v1/patients/", token=stack.token, timeout=5)
@@ -59,7 +59,7 @@ def test_fifty_slow_clients_do_not_stop_health_behind_nginx(stack: Stack, report
 
 
 def test_without_nginx_the_same_slow_clients_take_every_gunicorn_thread(
-    stack: Stack, report
+    stack: Stack, report: Report
 ) -> None:
     threads = GUNICORN_WORKERS * GUNICORN_THREADS
     with slow_clients(stack.api_port, headers=SLOW_HEADERS, bodies=0):
