@@ -1,10 +1,15 @@
-"""Celery tasks for notes: load by id, call the service, nothing more."""
+"""Celery tasks for notes: load by id, call the processing body, nothing more."""
 
 from __future__ import annotations
 
-from celery import shared_task
+import logging
 
-from notes.services import note_process, notes_sweep_pending
+from celery import shared_task
+from kombu.exceptions import OperationalError as BrokerError
+
+from notes.processing import note_process, notes_owed_processing
+
+logger = logging.getLogger("clinic.notes")
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
@@ -16,5 +21,16 @@ def process_note(note_id: str) -> None:
 
 @shared_task(acks_late=True, ignore_result=True)
 def sweep_pending_notes() -> int:
-    """Periodic (Celery beat): queue notes whose processing was never queued or was lost."""
-    return notes_sweep_pending()
+    """Periodic (Celery beat): queue the notes whose processing is owed (saved while the
+    broker was down, or left by a lost worker). Stops at the first broker failure; the
+    next sweep tries again. Returns how many were queued."""
+    queued = 0
+    for note_id in notes_owed_processing():
+        try:
+            process_note.apply_async(args=(str(note_id),))
+        except BrokerError:
+            break
+        queued += 1
+    if queued:
+        logger.warning("notes sweep: %d note(s) queued again for processing", queued)
+    return queued

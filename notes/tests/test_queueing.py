@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 
 from config.celery_app import app as celery_app
 from notes.models import ExtractionStatus, Note, NoteStatus, Signature
-from notes.services import notes_sweep_pending
+from notes.tasks import sweep_pending_notes
 from notes.tests.factories import SOAP_NOTE, make_note
 from notes.tests.helpers import note_url
 from patients.models import Patient
@@ -59,8 +59,9 @@ def redis_cache_down(settings: Any) -> None:
     }
 
 
-def after_one_sweep_interval() -> Any:
-    return timezone.now() + timedelta(seconds=django_settings.NOTES_SWEEP_INTERVAL_SECONDS + 1)
+def age(note: Note, seconds: float) -> None:
+    """As if the note had last changed ``seconds`` ago."""
+    Note.objects.filter(pk=note.pk).update(updated_at=timezone.now() - timedelta(seconds=seconds))
 
 
 def test_broker_down_a_typed_note_is_saved_pending_and_the_sweep_processes_it(
@@ -82,12 +83,11 @@ def test_broker_down_a_typed_note_is_saved_pending_and_the_sweep_processes_it(
     assert note.content == SOAP_NOTE
     assert note.extraction_status == ExtractionStatus.PENDING
 
-    # Still down: the sweep cannot queue it either, and says so by queuing nothing.
-    assert notes_sweep_pending(now=after_one_sweep_interval()) == 0
+    age(note, django_settings.NOTES_SWEEP_INTERVAL_SECONDS + 1)
+    assert sweep_pending_notes() == 0  # owed, but the broker is still down
 
     broker_down()  # the broker is back (eager here: the queued task runs at once)
-    assert notes_sweep_pending(now=timezone.now()) == 0  # not owed yet: just saved
-    assert notes_sweep_pending(now=after_one_sweep_interval()) == 1
+    assert sweep_pending_notes() == 1
     note.refresh_from_db()
     assert note.extraction_status == ExtractionStatus.DONE
     assert note.structured_data
@@ -133,7 +133,7 @@ def test_the_sweep_takes_up_a_note_whose_claim_expired_but_not_a_live_one(
         extraction_status=ExtractionStatus.PROCESSING, updated_at=timezone.now()
     )
 
-    assert notes_sweep_pending() == 1
+    assert sweep_pending_notes() == 1
 
     statuses = dict(Note.objects.values_list("pk", "extraction_status"))
     assert statuses == {lost.pk: ExtractionStatus.DONE, live.pk: ExtractionStatus.PROCESSING}
