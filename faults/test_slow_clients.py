@@ -5,6 +5,8 @@ protects it (and that this test can fail)."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -76,3 +78,26 @@ def test_without_nginx_the_same_slow_clients_take_every_gunicorn_thread(
         recovery_s=f"{after.seconds:.2f}",
         rows="none written",
     )
+
+
+def test_nginx_refuses_a_body_over_the_upload_limit_in_the_error_shape(stack: Stack) -> None:
+    """client_max_body_size (12 MB: NOTES_MAX_UPLOAD_MB plus multipart overhead) is
+    nginx's to enforce; its refusal is JSON like the API's own errors."""
+    declared = 13 * 1024 * 1024  # only announced: nginx answers before reading a byte of it
+    with socket.create_connection(("127.0.0.1", stack.nginx_port), timeout=10) as sock:
+        sock.sendall(
+            b"POST /api/v1/auth/token/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+            b"Content-Type: application/json\r\nContent-Length: "
+            + str(declared).encode()
+            + b"\r\n\r\n"
+        )
+        reply = b""
+        with contextlib.suppress(ConnectionResetError):  # nginx closes once it has answered
+            while chunk := sock.recv(65536):
+                reply += chunk
+    head, _, payload = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413"), head
+    assert b"application/json" in head
+    document = json.loads(payload)
+    assert document["code"] == "request_too_large"
+    assert document["request_id"]
