@@ -22,6 +22,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 from rest_framework import status
 
+from accounts.lockout import LockedOut, is_locked_out
 from core.errors import (
     ApiError,
     Conflict,
@@ -333,8 +334,19 @@ def note_sign(
     request: HttpRequest | None = None,
 ) -> Signature:
     """Sign ``note`` after re-checking the signer's password (21 CFR 11.200: each
-    signing re-authenticates). The signature keeps the SHA-256 of the signed text."""
+    signing re-authenticates). The signature keeps the SHA-256 of the signed text.
+
+    With the HTTP ``request`` the check goes through ``authenticate`` and so through the
+    sign-in lockout (accounts.lockout): wrong passwords count as failed sign-ins, and a
+    locked-out account cannot sign (429 ``locked_out``). Without one (in-process callers
+    such as the demo seeder) the password is checked directly."""
+    if request is None:
+        if not signer.check_password(password):
+            raise InvalidPassword()
+        return _record_signature(note=note, signer=signer, meaning=SignatureMeaning(meaning))
     authenticated = authenticate(request, username=signer.get_username(), password=password)
+    if authenticated is None and is_locked_out(request):
+        raise LockedOut()
     if authenticated is None or authenticated.pk != signer.pk:
         raise InvalidPassword()
     return _record_signature(note=note, signer=signer, meaning=SignatureMeaning(meaning))
