@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "interactions",
     "notes",
     "summaries",
+    "console",
 ]
 
 # Request bodies larger than this are refused with 413 before they are parsed.
@@ -340,6 +341,12 @@ USE_I18N = True
 USE_TZ = True
 # The clinic's own calendar: "a day" in filters and scheduling means a day here.
 CLINIC_TIME_ZONE = env("CLINIC_TIME_ZONE", default="UTC")
+
+# The staff console's branding (the Django admin).
+CLINIC_NAME = env("CLINIC_NAME", default="Clinic")
+ADMIN_SITE_HEADER = env("ADMIN_SITE_HEADER", default=f"{CLINIC_NAME} staff console")
+ADMIN_SITE_TITLE = env("ADMIN_SITE_TITLE", default=f"{CLINIC_NAME} console")
+ADMIN_INDEX_TITLE = env("ADMIN_INDEX_TITLE", default="Today at the clinic")
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
