@@ -7,12 +7,13 @@ REQS := requirements/base.txt requirements/production.txt requirements/local.txt
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help run test browser-test lint format schema migrate seed clean \
+.PHONY: help run test faults browser-test lint format schema migrate seed clean \
 	security audit check-migrations check-deploy schemathesis bench bench-smoke
 
 help:
 	@echo "make run              - install, migrate, seed the demo clinic, serve on http://$(HOST):$(PORT)"
 	@echo "make test             - run the whole test suite (SQLite, or DATABASE_URL's database)"
+	@echo "make faults           - the fault suite: its own PostgreSQL, Redis, gunicorn, worker, nginx (CI)"
 	@echo "make browser-test     - Playwright tests of the console in Debian's chromium (skipped without it)"
 	@echo "make lint             - ruff check, ruff format --check, mypy"
 	@echo "make format           - ruff check --fix, ruff format"
@@ -54,6 +55,10 @@ run: seed
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Starts its own servers on free ports (faults/); never the machine's PostgreSQL or Redis.
+faults: $(STAMP)
+	env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL $(BIN)/python -m pytest faults $(PYTEST_ARGS)
+
 # Outside `make test` (they are slow and need chromium); CI runs them as their own step.
 browser-test: $(STAMP)
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m pytest browser_tests $(PYTEST_ARGS)
@@ -73,7 +78,7 @@ schema: $(STAMP)
 
 # The CI steps (.ci/run and .github/workflows/ci.yml both call these).
 security: $(STAMP)
-	$(BIN)/bandit -q -r . -x './.venv,*/tests/*,./bench,./.ci-artifacts' --skip B101 -ll
+	$(BIN)/bandit -q -r . -x './.venv,*/tests/*,./bench,./faults,./.ci-artifacts' --skip B101 -ll
 
 audit: $(STAMP)
 	.ci/pip-audit

@@ -98,6 +98,23 @@ def check_compose_file(label: str, compose: dict[str, Any]) -> Iterator[str]:
     api = services.get("api", {})
     if not api.get("healthcheck"):
         yield f"{label}: api has no healthcheck"
+    if api.get("ports"):
+        yield f"{label}: api publishes ports; clients must come through the nginx proxy"
+    proxy = services.get("proxy", {})
+    if not str(proxy.get("image", "")).startswith("nginx:"):
+        yield f"{label}: no `proxy` service running the official nginx image"
+    elif not any(
+        str(m).startswith("./deploy/k8s/base/nginx/nginx.conf:") for m in proxy.get("volumes", [])
+    ):
+        yield f"{label}: proxy does not mount deploy/k8s/base/nginx/nginx.conf"
+    limit = nginx_body_limit_mb()
+    upload = dict(
+        line.split("=", 1)
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if line.startswith("NOTES_MAX_UPLOAD_MB=")
+    ).get("NOTES_MAX_UPLOAD_MB")
+    if limit is None or upload is None or limit <= int(upload):
+        yield f"{label}: nginx client_max_body_size must exceed NOTES_MAX_UPLOAD_MB"
 
 
 def cmd_compose() -> Iterator[str]:
@@ -313,6 +330,7 @@ def check_k8s(label: str, docs: list[dict[str, Any]], production: bool) -> Itera
             yield f"{label}: api readinessProbe must GET /health/ready"
         if probe_path(container, "livenessProbe") != "/health":
             yield f"{label}: api livenessProbe must GET /health"
+        yield from check_api_proxy(label, api, by_kind)
     beat = deployments.get("clinic-beat")
     if beat:
         if beat["spec"].get("replicas") != 1:
@@ -338,8 +356,17 @@ def check_k8s(label: str, docs: list[dict[str, Any]], production: bool) -> Itera
     # Every variable the pods receive is a documented one, and the reverse.
     known = set(env_example_vars()) | IMAGE_VARS
     provided: set[str] = set()
-    for configmap in by_kind.get("ConfigMap", {}).values():
-        provided.update(configmap.get("data", {}))
+    # Only ConfigMaps that become environment variables (envFrom); clinic-nginx is a file.
+    env_configmaps = {
+        source["configMapRef"]["name"]
+        for deployment in deployments.values()
+        for container in deployment["spec"]["template"]["spec"]["containers"]
+        for source in container.get("envFrom", [])
+        if "configMapRef" in source
+    }
+    for name, configmap in by_kind.get("ConfigMap", {}).items():
+        if any(name == base or name.startswith(f"{base}-") for base in env_configmaps):
+            provided.update(configmap.get("data", {}))
     for secret in load_all([ROOT / "deploy" / "k8s" / "base" / "secret.example.yaml"]):
         provided.update(secret.get("stringData", {}))
     # Variables set per container (e.g. POD_IP from the downward API).
@@ -350,6 +377,56 @@ def check_k8s(label: str, docs: list[dict[str, Any]], production: bool) -> Itera
         yield f"{label}: {name} is configured for the pods but not in .env.example"
     for name in sorted(known - provided - COMPOSE_ONLY_VARS):
         yield f"{label}: {name} (in .env.example) is not configured for the pods"
+
+
+NGINX_CONF = ROOT / "deploy" / "k8s" / "base" / "nginx" / "nginx.conf"
+
+
+def nginx_body_limit_mb() -> int | None:
+    match = re.search(r"^\s*client_max_body_size\s+(\d+)m;", NGINX_CONF.read_text(), re.M)
+    return int(match.group(1)) if match else None
+
+
+def check_api_proxy(
+    label: str, api: dict[str, Any], by_kind: dict[str, dict[str, dict[str, Any]]]
+) -> Iterator[str]:
+    """The api pods take traffic through the nginx sidecar, configured from the repo file."""
+    spec = api["spec"]["template"]["spec"]
+    containers = {c["name"]: c for c in spec["containers"]}
+    nginx = containers.get("nginx")
+    if nginx is None:
+        yield f"{label}: clinic-api has no nginx sidecar in front of gunicorn"
+        return
+    if not nginx["image"].startswith("nginx:"):
+        yield f"{label}: the nginx sidecar must use the official nginx image"
+    if not any(
+        a.get("ip") == "127.0.0.1" and "api" in a.get("hostnames", [])
+        for a in spec.get("hostAliases", [])
+    ):
+        yield f"{label}: clinic-api needs hostAliases api -> 127.0.0.1 (the nginx upstream)"
+    ports = {p["name"]: p["containerPort"] for p in nginx.get("ports", [])}
+    service = by_kind.get("Service", {}).get("clinic-api", {})
+    targets = {p.get("targetPort") for p in service.get("spec", {}).get("ports", [])}
+    if not targets or not targets <= set(ports):
+        yield f"{label}: Service clinic-api must target the nginx sidecar's port"
+    if "listen 8080;" not in NGINX_CONF.read_text() or 8080 not in ports.values():
+        yield f"{label}: the nginx sidecar must listen on 8080 as nginx.conf says"
+    configmaps = {name for name in by_kind.get("ConfigMap", {}) if name.startswith("clinic-nginx")}
+    volumes = {v["name"]: v for v in spec.get("volumes", [])}
+    mounted = [
+        m for m in nginx.get("volumeMounts", []) if m["mountPath"] == "/etc/nginx/nginx.conf"
+    ]
+    source = (
+        volumes.get(mounted[0]["name"], {}).get("configMap", {}).get("name") if mounted else None
+    )
+    if source not in configmaps:
+        yield f"{label}: the nginx sidecar does not mount nginx.conf from clinic-nginx"
+    ingress = by_kind.get("Ingress", {}).get("clinic-api", {})
+    ingress_limit = (ingress.get("metadata", {}).get("annotations") or {}).get(
+        "nginx.ingress.kubernetes.io/proxy-body-size", ""
+    )
+    if ingress_limit != f"{nginx_body_limit_mb()}m":
+        yield f"{label}: nginx.conf client_max_body_size differs from the ingress proxy-body-size"
 
 
 def cmd_k8s(paths: list[str]) -> Iterator[str]:

@@ -22,11 +22,14 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
+import redis
+from django import db
 from django.core.exceptions import (
     NON_FIELD_ERRORS,
     RequestDataTooBig,
@@ -38,6 +41,7 @@ from django.db import IntegrityError, connection
 from django.db.models import Model, ProtectedError, RestrictedError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
+from kombu.exceptions import OperationalError as BrokerError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -125,6 +129,51 @@ class ServiceUnavailable(ApiError):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = CoreErrorCode.SERVICE_UNAVAILABLE
     default_detail = "A service this request depends on is unavailable. Try again later."
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    default_code = CoreErrorCode.DATABASE_UNAVAILABLE
+    default_detail = "The database is unavailable. Nothing was changed; try again shortly."
+
+
+# SQLSTATEs meaning "the server went away or refuses connections" (class 08, and
+# 57P01-57P03: terminated by an administrator, crash shutdown, cannot connect now).
+_CONNECTION_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """A database error that means "cannot reach the database", not "bad statement".
+
+    A failed connection (refused, timed out, no pooled connection within the timeout) or
+    a connection lost mid-request carries no SQLSTATE or a connection-class one; a
+    constraint violation, deadlock or syntax error has its own and stays what it is.
+    """
+    if not isinstance(exc, (db.OperationalError, db.InterfaceError)):
+        return False
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None)
+    return sqlstate is None or str(sqlstate).startswith(_CONNECTION_SQLSTATES)
+
+
+def is_redis_unavailable(exc: BaseException) -> bool:
+    """Redis (cache or broker) cannot be reached: refused, timed out, connection lost."""
+    return isinstance(
+        exc, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, BrokerError)
+    )
+
+
+def dependency_error(exc: BaseException) -> ServiceUnavailable | None:
+    """The 503 for an exception that means a dependency is down, else None."""
+    if is_database_unavailable(exc):
+        logger.warning("Database unavailable: %s", type(exc.__cause__ or exc).__name__)
+        return DatabaseUnavailable()
+    if is_redis_unavailable(exc):
+        logger.warning("Redis unavailable: %s", type(exc).__name__)
+        return ServiceUnavailable(
+            "A service this request depends on (Redis) is unavailable. Nothing was changed; "
+            "try again shortly."
+        )
+    return None
 
 
 # --------------------------------------------------------------------------- conflicts
@@ -305,6 +354,8 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
         exc = exceptions.ParseError("The request is malformed.")
     elif isinstance(exc, (ProtectedError, RestrictedError)):
         exc = conflict_from_protected(exc)
+    elif (unavailable := dependency_error(exc)) is not None:
+        exc = unavailable
 
     if not isinstance(exc, exceptions.APIException):
         logger.exception("Unhandled error while serving an API request")
@@ -352,6 +403,17 @@ def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def handler500(request: HttpRequest) -> HttpResponse:
+    """Errors raised outside DRF's views (middleware, Django's own views). Django calls
+    this while handling the exception, so ``sys.exc_info()`` still names it: a dependency
+    that is down is a 503 on every path, in the error shape under ``/api/``."""
+    exc = sys.exc_info()[1]
+    unavailable = dependency_error(exc) if exc is not None else None
+    if unavailable is not None:
+        if _is_api(request):
+            return json_error_response(503, unavailable.error_code, str(unavailable.detail))
+        return HttpResponse(
+            str(unavailable.detail), status=503, content_type="text/plain; charset=utf-8"
+        )
     if _is_api(request):
         return json_error_response(
             500,

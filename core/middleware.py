@@ -65,9 +65,10 @@ class RequestIdMiddleware:
             user = getattr(request, "user", None)
             user_id = user.pk if user is not None and user.is_authenticated else None
             # DRF authenticates inside the view; its user is on the response's renderer
-            # context when the view ran.
+            # context when the view ran. `_user`, not `user`: if authentication failed
+            # (the database is down, say), `user` would run it again.
             drf_request = getattr(response, "renderer_context", {}) or {}
-            drf_user = getattr(drf_request.get("request"), "user", None)
+            drf_user = getattr(drf_request.get("request"), "_user", None)
             if user_id is None and drf_user is not None and drf_user.is_authenticated:
                 user_id = drf_user.pk
             access_logger.info(

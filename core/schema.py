@@ -45,7 +45,8 @@ _DESCRIPTIONS = {
     415: "Unsupported media type.",
     429: "Throttled; see Retry-After.",
     500: "Unexpected server error; the body carries a request id.",
-    503: "A dependency is unavailable or a failure was simulated.",
+    503: "A dependency is down (`database_unavailable`, `service_unavailable`, ...) or a "
+    "failure was simulated; nothing was changed.",
 }
 
 

@@ -50,11 +50,23 @@ case "$role" in
         # --limit-request-line 8190 (gunicorn's largest bounded value, default 4094):
         # long filter and cursor query strings reach the API and get its JSON errors;
         # only a request line past 8 KiB is refused by gunicorn itself (414).
+        # gthread workers: a request waiting on a dependency holds one thread, at most
+        # DB_CONNECT_TIMEOUT_SECONDS when PostgreSQL is down, and /health needs only one
+        # free thread, so it keeps answering. A worker takes no more connections than it
+        # has threads (--worker-connections): one whose threads are all waiting leaves new
+        # requests to a worker with a free thread instead of queueing them behind its
+        # own (gthread would otherwise accept up to 1000). Slow clients never reach
+        # gunicorn: nginx (the proxy service / sidecar) buffers each request until it is
+        # complete.
+        # Keep GUNICORN_THREADS <= DB_POOL_MAX_SIZE (one pooled connection per thread).
+        # GUNICORN_BIND (default 0.0.0.0:$PORT) lets the fault suite bind to loopback.
         exec "$PYTHON" -m gunicorn config.wsgi:application \
-            --bind "0.0.0.0:${PORT:-8000}" \
+            --bind "${GUNICORN_BIND:-0.0.0.0:${PORT:-8000}}" \
             --limit-request-line 8190 \
+            --worker-class gthread \
             --workers "${GUNICORN_WORKERS:-3}" \
-            --threads "${GUNICORN_THREADS:-2}" \
+            --threads "${GUNICORN_THREADS:-4}" \
+            --worker-connections "${GUNICORN_THREADS:-4}" \
             --timeout "${GUNICORN_TIMEOUT:-60}" \
             --graceful-timeout 30 \
             --worker-tmp-dir /tmp \

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from core import metrics
 from notes.extraction import analyze_note
@@ -80,3 +84,23 @@ def note_process(*, note_id: uuid.UUID | str) -> Note | None:
         status = str(result_status)
         metrics.after_commit(lambda: metrics.notes_processed.labels(status=status).inc())
     return current
+
+
+def notes_owed_processing(*, now: datetime | None = None, limit: int = 500) -> list[uuid.UUID]:
+    """The notes whose processing is owed, oldest first (the periodic sweep queues them).
+
+    * ``pending`` for longer than ``NOTES_SWEEP_INTERVAL_SECONDS``: the broker was down
+      when the note was saved or edited, or its message was lost;
+    * ``processing`` for longer than ``CELERY_TASK_TIME_LIMIT``: the claim has expired, so
+      the worker that took it was lost (no run outlives the hard time limit).
+
+    Queuing a note twice is harmless: a run of a settled note does nothing.
+    """
+    now = now or timezone.now()
+    pending_cutoff = now - timedelta(seconds=settings.NOTES_SWEEP_INTERVAL_SECONDS)
+    claim_cutoff = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    owed = Note.objects.filter(
+        Q(extraction_status=ExtractionStatus.PENDING, updated_at__lt=pending_cutoff)
+        | Q(extraction_status=ExtractionStatus.PROCESSING, updated_at__lt=claim_cutoff)
+    ).order_by("updated_at", "id")
+    return list(owed.values_list("pk", flat=True)[:limit])

@@ -8,6 +8,8 @@ import os
 import unicodedata
 import uuid
 from datetime import datetime
+from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -17,10 +19,17 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 from rest_framework import status
 
 from accounts.lockout import LockedOut, is_locked_out
-from core.errors import ApiError, Conflict, CoreErrorCode, conflict_from_constraint
+from core.errors import (
+    ApiError,
+    Conflict,
+    CoreErrorCode,
+    ServiceUnavailable,
+    conflict_from_constraint,
+)
 from core.permissions import Role, role_of
 from core.updates import UNSET, Unset
 from notes.errors import NoteErrorCode
@@ -110,10 +119,32 @@ def _check_content(content: str) -> None:
         )
 
 
+def _publish_processing(note_id: str) -> bool:
+    """Publish the processing task now; False (logged) when the broker is unreachable.
+
+    A note that could not be queued stays ``pending`` and is queued again by the
+    pending-notes sweep (``notes.tasks.sweep_pending_notes``) once the broker is back.
+    """
+    try:
+        process_note.apply_async(args=(note_id,))
+    except BrokerError as exc:
+        logger.warning(
+            "note %s not queued: broker unavailable (%s); the pending-notes sweep will queue it",
+            note_id,
+            type(exc).__name__,
+        )
+        return False
+    return True
+
+
 def _enqueue_processing(note: Note) -> None:
-    """Queue text extraction and analysis once the current transaction commits."""
+    """Queue text extraction and analysis once the current transaction commits.
+
+    The note is saved either way: if the broker is down the request still succeeds, the
+    note stays ``pending``, and the sweep queues it when the broker returns.
+    """
     note_id = str(note.pk)
-    transaction.on_commit(lambda: process_note.delay(note_id))
+    transaction.on_commit(lambda: _publish_processing(note_id))
 
 
 def _apply_type(note: Note, note_type: str | None) -> None:
@@ -224,16 +255,41 @@ def note_create_from_upload(
 
 @transaction.atomic
 def note_reprocess(*, note: Note) -> Note:
-    """Read and analyse the note again (after a failure, or with a newer engine)."""
+    """Read and analyse the note again (after a failure, or with a newer engine).
+
+    Unlike saving a note, reprocessing needs the broker: if the task cannot be published
+    after the commit, the note is put back exactly as it was (a ``done`` note stays
+    ``done`` and signable) and the call fails with 503 ``service_unavailable``.
+    """
     note = Note.objects.select_for_update().get(pk=note.pk)
     if note.is_retracted:
         raise _note_retracted()
+    previous = {
+        "revision": note.revision,
+        "extraction_status": note.extraction_status,
+        "extraction_error": note.extraction_error,
+        "updated_at": note.updated_at,
+    }
     note.revision += 1
     note.extraction_status = ExtractionStatus.PENDING
     note.extraction_error = ""
     note.save(update_fields=["revision", "extraction_status", "extraction_error", "updated_at"])
-    _enqueue_processing(note)
+    transaction.on_commit(partial(_queue_reprocessing, str(note.pk), note.revision, previous))
     return note
+
+
+def _queue_reprocessing(note_id: str, revision: int, previous: dict[str, Any]) -> None:
+    """Publish a reprocessing (an on_commit callback), or undo it and answer 503."""
+    if _publish_processing(note_id):
+        return
+    # Put the note back only if nothing touched it since (an edit, a task run).
+    Note.objects.filter(
+        pk=note_id, revision=revision, extraction_status=ExtractionStatus.PENDING
+    ).update(**previous)
+    raise ServiceUnavailable(
+        "The job queue is unavailable, so the note was not reprocessed (it is unchanged). "
+        "Try again later."
+    )
 
 
 @transaction.atomic

@@ -74,6 +74,15 @@ class SummaryQuerySet(models.QuerySet["Summary"]):
     def newest_first(self) -> SummaryQuerySet:
         return self.order_by("-created_at", "-id")
 
+    def reusable(self, *, claim_expired_before: datetime) -> SummaryQuerySet:
+        """Jobs that answer a new request for the same input: queued, succeeded, or running
+        under a live claim. A running job whose claim expired lost its worker and counts
+        as failed."""
+        return self.filter(
+            Q(status__in=REUSABLE_STATUSES)
+            & ~Q(status=SummaryStatus.RUNNING, started_at__lt=claim_expired_before)
+        )
+
     def running_since_before(self, moment: datetime) -> SummaryQuerySet:
         return self.filter(status=SummaryStatus.RUNNING, started_at__lt=moment)
 
@@ -165,5 +174,14 @@ class Summary(models.Model):
     def is_finished(self) -> bool:
         return self.status in (SummaryStatus.SUCCEEDED, SummaryStatus.FAILED)
 
-    def can_retry(self) -> bool:
-        return self.status == SummaryStatus.FAILED
+    def can_retry(self, *, claim_expired_before: datetime | None = None) -> bool:
+        """Failed, or running under a claim that expired before the given moment (its
+        worker was lost: such a job counts as failed)."""
+        if self.status == SummaryStatus.FAILED:
+            return True
+        return (
+            claim_expired_before is not None
+            and self.status == SummaryStatus.RUNNING
+            and self.started_at is not None
+            and self.started_at < claim_expired_before
+        )

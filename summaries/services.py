@@ -30,8 +30,9 @@ from summaries.engine import (
 )
 from summaries.engine.local_provider import LOCAL_MODEL
 from summaries.errors import SummaryErrorCode
-from summaries.models import LOCAL_PROVIDER, REUSABLE_STATUSES, Summary, SummaryStatus
+from summaries.models import LOCAL_PROVIDER, Summary, SummaryStatus
 from summaries.record import build_record
+from summaries.runs import claim_lease
 from summaries.tasks import generate_summary_task
 
 logger = logging.getLogger("clinic.summaries")
@@ -95,7 +96,8 @@ def _request(
             Summary.objects.matching(
                 patient_id=patient.pk, audience=options.audience, length=options.length
             )
-            .filter(input_hash=input_hash, status__in=REUSABLE_STATUSES)
+            .filter(input_hash=input_hash)
+            .reusable(claim_expired_before=timezone.now() - claim_lease())
             .newest_first()
             .first()
         )
@@ -208,14 +210,16 @@ def _failed(summary: Summary) -> ServiceUnavailable:
 
 
 def summary_retry(*, summary: Summary) -> Summary:
-    """Queue a failed summary again (409 ``summary_not_failed`` otherwise).
+    """Queue a failed summary again (409 ``summary_not_failed`` otherwise). A job still
+    ``running`` after its claim lease (:func:`claim_lease`) lost its worker and counts as
+    failed: it can be retried too.
 
     The run rebuilds the record, so the retried summary describes the record as it is then.
     If the broker is down the row goes back to its failed state and the call fails with 503.
     """
     with transaction.atomic():
         locked = Summary.objects.select_for_update().get(pk=summary.pk)
-        if not locked.can_retry():
+        if not locked.can_retry(claim_expired_before=timezone.now() - claim_lease()):
             raise Conflict(
                 f"Only a failed summary can be retried; this one is {locked.status}.",
                 code=SummaryErrorCode.SUMMARY_NOT_FAILED,

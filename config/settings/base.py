@@ -127,16 +127,22 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
+DB_CONNECT_TIMEOUT_SECONDS = env.int("DB_CONNECT_TIMEOUT_SECONDS", default=3)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's native psycopg 3 pool: one pool per process, sized by environment.
     # Pooling and persistent connections are mutually exclusive in Django.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+    # How long a request may wait for the database: a new connection (libpq's
+    # connect_timeout) and, with the pool, a pooled one. While PostgreSQL is down every
+    # request fails after at most this long with 503 database_unavailable, so a gunicorn
+    # thread is never held longer (see docs/operations.md, "Failure modes").
+    _pg_options["connect_timeout"] = DB_CONNECT_TIMEOUT_SECONDS
     if env.bool("DB_POOL", default=True):
         _pg_options["pool"] = {
             "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
             "max_size": env.int("DB_POOL_MAX_SIZE", default=10),
-            "timeout": env.int("DB_POOL_TIMEOUT_SECONDS", default=10),
+            "timeout": env.float("DB_POOL_TIMEOUT_SECONDS", default=DB_CONNECT_TIMEOUT_SECONDS),
         }
     # Fuzzy patient search matches each query word with `%>` (word similarity); 0.3 lets
     # a transposed letter in a short name ("Jonh") still match. Set per connection so the
@@ -156,9 +162,19 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
 # --- Cache and Redis -------------------------------------------------------------------
 REDIS_URL: str | None = env("REDIS_URL", default=None)
+# Bounded waits on Redis: a stopped or unreachable Redis fails a cache call (and so a
+# throttled request) within seconds, answered 503 service_unavailable (core.errors).
+REDIS_TIMEOUT_SECONDS = 3
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_TIMEOUT_SECONDS,
+            },
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -174,14 +190,46 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
-CELERY_BROKER_CONNECTION_TIMEOUT = 3
+# A delivered message stays in Redis, unacknowledged, until its task finishes (acks_late).
+# If the worker dies without rejecting it (the whole worker SIGKILLed, its node lost),
+# another worker restores it once it has been out for `visibility_timeout`: the task time
+# limit plus 30 s, so a live task is never handed out twice, and a lost one is redelivered
+# within CELERY_TASK_TIME_LIMIT + 60 s (workers look for such messages every 5 s). It must
+# also exceed every countdown a task retries with (summaries: the claim lease + 5 s).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT + 30,
+    "unacked_restore_interval": 5,
+    "unacked_restore_throttle": 1,
+    "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+    # Publishing from a request: one immediate reconnect (a pooled connection may be stale
+    # after a Redis restart), then fail, so that the request answers at once.
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_TIMEOUT_SECONDS
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# How often beat queues the sweep of notes whose processing was never queued (the broker
+# was down when they were saved) or whose worker was lost; a note pending for longer than
+# one interval, or processing past CELERY_TASK_TIME_LIMIT, is queued again.
+NOTES_SWEEP_INTERVAL_SECONDS = env.float("NOTES_SWEEP_INTERVAL_SECONDS", default=60.0)
 # Periodic jobs, run by `celery -A config.celery_app beat` (one beat process per deployment).
 CELERY_BEAT_SCHEDULE = {
     "summaries-sweep-stuck": {
         "task": "summaries.tasks.sweep_stuck_summaries",
         "schedule": env.float("SUMMARY_SWEEP_INTERVAL_SECONDS", default=300.0),
+    },
+    "notes-sweep-pending": {
+        "task": "notes.tasks.sweep_pending_notes",
+        "schedule": NOTES_SWEEP_INTERVAL_SECONDS,
     },
 }
 

@@ -230,6 +230,10 @@ class NoteViewSet(Audited, mixins.RetrieveModelMixin, viewsets.GenericViewSet[No
                 AccountErrorCode.LOCKED_OUT: "too many wrong passwords: the account is locked "
                 "for sign-in and signing (accounts.lockout)."
             },
+            503: {
+                CoreErrorCode.SERVICE_UNAVAILABLE: "Redis (which keeps the signing throttle) "
+                "is down; nothing was signed."
+            },
         },
         "addenda": {
             409: {
@@ -239,7 +243,12 @@ class NoteViewSet(Audited, mixins.RetrieveModelMixin, viewsets.GenericViewSet[No
             }
         },
         "retract": {409: RETRACTED, 403: NOT_AUTHOR},
-        "reprocess": {409: RETRACTED},
+        "reprocess": {
+            409: RETRACTED,
+            503: {
+                CoreErrorCode.SERVICE_UNAVAILABLE: "the job queue is down; the note is unchanged."
+            },
+        },
     }
 
     def get_throttles(self) -> list[BaseThrottle]:
