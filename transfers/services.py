@@ -120,6 +120,7 @@ def import_submit(
     job.file.save(f"{uuid.uuid4().hex}.{parsed.format}", ContentFile(data), save=False)
     job.save()
     _enqueue(job)
+    job.refresh_from_db()  # an eager run (no broker) has finished it already
     return job
 
 
@@ -165,6 +166,7 @@ def import_job_retry(*, job: ImportJob, actor: User | AnonymousUser | None) -> I
             status=job.status,
         )
     _enqueue(job)
+    job.refresh_from_db()
     return job
 
 

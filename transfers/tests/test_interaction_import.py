@@ -40,7 +40,7 @@ def test_rows_name_their_patient_by_id_mrn_or_external_id(
         "patient_id,mrn,external_id,outcome,occurred_at,notes,doctor_id\n"
         f"{a.pk},,,monitor,2026-01-02T09:00:00+01:00,first,{doctor.pk}\n"
         f"{a.pk},,,critical,2026-01-03T09:00:00Z,newest,\n"
-        f",{b.mrn},,healthy,2026-01-01T09:00:00Z,\"two\nlines\",\n"
+        f',{b.mrn},,healthy,2026-01-01T09:00:00Z,"two\nlines",\n'
         f",,EXT-3,monitor,2026-01-01T09:00:00Z,,\n"
     )
 
@@ -140,7 +140,9 @@ def test_interactions_are_create_only_and_history_is_not_importable(
     import_interactions: Upload, patients: list[Patient]
 ) -> None:
     a = patients[0]
-    content = f"patient_id,outcome,occurred_at,status\n{a.pk},monitor,2026-01-01T00:00:00Z,amended\n"
+    content = (
+        f"patient_id,outcome,occurred_at,status\n{a.pk},monitor,2026-01-01T00:00:00Z,amended\n"
+    )
 
     upsert = import_interactions(content, mode="upsert")
     history = import_interactions(content).json()["errors"]
