@@ -115,11 +115,12 @@ def stream(
     fmt: str,
     *,
     on_done: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Iterator[bytes]:
     """Encode the queryset's rows, reading them from a server-side cursor.
 
     ``on_done(rows)`` is called once with the number of rows sent, also when the client
-    goes away early (the generator is closed)."""
+    goes away early (the generator is closed); ``progress(rows)`` every 5,000 rows."""
     sent = 0
 
     def rows() -> Iterator[tuple[Any, ...]]:
@@ -128,7 +129,11 @@ def stream(
             chunk_size=CHUNK_ROWS
         ):
             sent += 1
+            if progress is not None and sent % CHUNK_ROWS == 0:
+                progress(sent)
             yield row
+        if progress is not None:
+            progress(sent)
 
     try:
         yield from write(fmt, [c.name for c in columns], rows(), chunk_rows=CHUNK_ROWS)
