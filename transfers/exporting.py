@@ -9,10 +9,13 @@ phone) are left out unless asked for.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -123,23 +126,94 @@ def stream(
     goes away early (the generator is closed); ``progress(rows)`` every 5,000 rows."""
     sent = 0
 
-    def rows() -> Iterator[tuple[Any, ...]]:
+    def rows() -> Iterator[Sequence[str | None]]:
         nonlocal sent
-        for row in queryset.values_list(*(c.source for c in columns)).iterator(
-            chunk_size=CHUNK_ROWS
-        ):
-            sent += 1
-            if progress is not None and sent % CHUNK_ROWS == 0:
+        for batch in _batches(queryset.values_list(*(c.source for c in columns))):
+            sent += len(batch)
+            if progress is not None:
                 progress(sent)
-            yield row
-        if progress is not None:
-            progress(sent)
+            yield from batch
 
     try:
         yield from write(fmt, [c.name for c in columns], rows(), chunk_rows=CHUNK_ROWS)
     finally:
         if on_done is not None:
             on_done(sent)
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, datetime):
+        return _iso(value.isoformat())
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _iso(text: str) -> str:
+    """PostgreSQL's ``2026-12-02 03:48:34.5+00`` or Python's ``...+00:00`` as
+    ISO 8601 with ``T`` and ``Z``, the way the API writes UTC times."""
+    text = text.replace(" ", "T", 1)
+    if text.endswith("+00:00"):
+        return text[:-6] + "Z"
+    if text.endswith("+00"):
+        return text[:-3] + "Z"
+    return text
+
+
+TIMESTAMPTZ_OID = 1184
+
+
+def _batches(queryset: QuerySet[Any]) -> Iterator[list[Sequence[str | None]]]:
+    """The rows as text, in batches of CHUNK_ROWS, from a server-side cursor.
+
+    On PostgreSQL the queryset's SQL runs on a named psycopg cursor inside a read
+    transaction (so rows stream as they are fetched rather than being materialised
+    first), and the values come back as PostgreSQL's text (uuid, date, timestamptz are
+    loaded as text, not built into Python objects and printed again). Elsewhere
+    ``iterator()``, converted to the same text.
+    """
+    if connection.vendor != "postgresql":
+        batch: list[Sequence[str | None]] = []
+        for row in queryset.iterator(chunk_size=CHUNK_ROWS):
+            batch.append([_text(v) for v in row])
+            if len(batch) == CHUNK_ROWS:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+        return
+    from psycopg.types.string import TextLoader
+
+    sql, params = queryset.query.sql_with_params()
+    with transaction.atomic():
+        raw = connection.connection
+        assert raw is not None
+        with raw.cursor(name=f"export_{uuid.uuid4().hex}") as cursor:
+            for type_name in ("uuid", "date", "timestamptz"):
+                cursor.adapters.register_loader(type_name, TextLoader)
+            cursor.itersize = CHUNK_ROWS
+            cursor.execute(sql, params)
+            stamps: list[int] | None = None
+            while rows := cursor.fetchmany(CHUNK_ROWS):
+                if stamps is None:
+                    stamps = [
+                        i
+                        for i, column in enumerate(cursor.description or ())
+                        if column.type_code == TIMESTAMPTZ_OID
+                    ]
+                if stamps:
+                    fixed: list[Sequence[str | None]] = []
+                    for row in rows:
+                        values = list(row)
+                        for i in stamps:
+                            if values[i] is not None:
+                                values[i] = _iso(values[i])
+                        fixed.append(values)
+                    yield fixed
+                else:
+                    yield rows
 
 
 def patients_queryset() -> QuerySet[Patient]:

@@ -260,47 +260,38 @@ class _Buffer:
         return out
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return neutralise(value)
-    if hasattr(value, "isoformat"):
-        return str(value.isoformat())
-    return str(value)
-
-
-def _json_value(value: Any) -> Any:
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
+_NEEDS_CARE = frozenset((*FORMULA_TRIGGERS, "'"))
 
 
 def write(
-    fmt: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, chunk_rows: int = 2000
+    fmt: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[str | None]],
+    *,
+    chunk_rows: int = 2000,
 ) -> Iterator[bytes]:
-    """Encode ``rows`` (tuples in ``columns`` order) as ``fmt``, yielding chunks of bytes.
-
-    Memory stays flat: at most ``chunk_rows`` rows are held before a chunk is yielded.
-    """
+    """Encode ``rows`` (text values or None, in ``columns`` order) as ``fmt``, yielding
+    chunks of bytes. Memory stays flat: at most ``chunk_rows`` rows are held before a
+    chunk is yielded."""
     if fmt == "csv":
         buffer = _Buffer()
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(columns)
+        care = _NEEDS_CARE
         for count, row in enumerate(rows, start=1):
-            writer.writerow([_cell(v) for v in row])
+            # csv writes None as an empty cell; only cells starting with a trigger (or
+            # an apostrophe) need neutralise().
+            writer.writerow([neutralise(v) if v and v[0] in care else v for v in row])
             if count % chunk_rows == 0:
                 yield buffer.take().encode()
         yield buffer.take().encode()
         return
-    dumps = json.JSONEncoder(ensure_ascii=False, default=str).encode
+    dumps = json.JSONEncoder(ensure_ascii=False).encode
     names = list(columns)
     if fmt == "ndjson":
         parts: list[str] = []
         for row in rows:
-            parts.append(dumps({k: _json_value(v) for k, v in zip(names, row, strict=True)}))
+            parts.append(dumps(dict(zip(names, row, strict=True))))
             parts.append("\n")
             if len(parts) >= 2 * chunk_rows:
                 yield "".join(parts).encode()
@@ -312,7 +303,7 @@ def write(
     for row in rows:
         parts.append("\n" if first else ",\n")
         first = False
-        parts.append(dumps({k: _json_value(v) for k, v in zip(names, row, strict=True)}))
+        parts.append(dumps(dict(zip(names, row, strict=True))))
         if len(parts) >= 2 * chunk_rows:
             yield "".join(parts).encode()
             parts.clear()
