@@ -74,7 +74,6 @@ class Patient(models.Model):
         max_length=64,
         null=True,
         blank=True,
-        unique=True,
         editable=False,
         help_text="The source system's id, kept by bulk imports; unique when given.",
     )
@@ -119,6 +118,8 @@ class Patient(models.Model):
             models.CheckConstraint(
                 condition=Q(gender__in=[g.value for g in Gender]), name="patients_gender_valid"
             ),
+            # A constraint rather than unique=True: no extra LIKE index for an identifier.
+            models.UniqueConstraint(fields=["external_id"], name="patients_external_id_unique"),
         ]
         indexes = [
             models.Index(fields=["last_name", "first_name"], name="patients_name_idx"),

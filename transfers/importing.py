@@ -684,8 +684,34 @@ def _resolve_interactions(items: list[tuple[_Row, _InteractionRow]]) -> None:
 
 
 def refresh_latest_outcomes(patient_ids: Sequence[uuid.UUID]) -> None:
-    """Set-based ``refresh_latest_outcome`` for many patients (rows already locked):
-    the same ``newest_first`` order over current entries, one UPDATE per chunk."""
+    """Set-based ``refresh_latest_outcome`` for many patients (rows already locked),
+    over current entries in the same ``newest_first`` order.
+
+    PostgreSQL: one ``UPDATE ... FROM (SELECT DISTINCT ON (patient_id) ...)`` per chunk;
+    elsewhere an UPDATE with correlated subqueries.
+    """
+    newest_order = Interaction.objects.newest_first().query.order_by
+    if connection.vendor == "postgresql":
+        for chunk in _chunks(patient_ids, 5000):
+            latest = (
+                Interaction.objects.current()
+                .filter(patient_id__in=chunk)
+                .order_by("patient_id", *newest_order)
+                .distinct("patient_id")
+                .values_list("patient_id", "outcome_id", "occurred_at")
+            )
+            sql, params = latest.query.sql_with_params()
+            table = connection.ops.quote_name(Patient._meta.db_table)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {table} AS p SET latest_outcome_id = l.outcome_id, "  # noqa: S608
+                    f"latest_outcome_at = l.occurred_at FROM ({sql}) AS l(patient_id, "
+                    "outcome_id, occurred_at) WHERE p.id = l.patient_id AND ("
+                    "p.latest_outcome_id IS DISTINCT FROM l.outcome_id OR "
+                    "p.latest_outcome_at IS DISTINCT FROM l.occurred_at)",
+                    params,
+                )
+        return
     newest = Interaction.objects.current().filter(patient_id=OuterRef("pk")).newest_first()
     for chunk in _chunks(patient_ids):
         Patient.objects.filter(pk__in=chunk).update(
