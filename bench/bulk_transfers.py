@@ -92,9 +92,7 @@ def interactions_csv(count: int, mrns: list[str]) -> bytes:
     outcomes = ["healthy"] * 7 + ["monitor"] * 2 + ["critical"]
     for _ in range(count):
         at = start + timedelta(minutes=rng.randrange(800_000))
-        lines.append(
-            f"{rng.choice(mrns)},{rng.choice(outcomes)},{at.isoformat()},Follow-up visit"
-        )
+        lines.append(f"{rng.choice(mrns)},{rng.choice(outcomes)},{at.isoformat()},Follow-up visit")
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -165,14 +163,14 @@ def bench_export(token: str) -> tuple[float, int, float]:
         deadline = time.monotonic() + 60
         while True:
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/health", timeout=2)  # noqa: S310
+                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/health", timeout=2)
                 break
             except OSError:
                 if time.monotonic() > deadline:
                     raise
                 threading.Event().wait(0.2)
         pid = worker_pid(server.pid)
-        request = urllib.request.Request(  # noqa: S310
+        request = urllib.request.Request(
             f"http://127.0.0.1:{PORT}/api/v1/patients/export/?format=csv&include_contact=true",
             headers={"Authorization": f"Bearer {token}"},
         )
@@ -206,13 +204,14 @@ def main() -> None:
     from transfers.importing import ImportOptions, run_import
 
     call_command("migrate", verbosity=0)
-    admin = user_upsert(username="bench-admin", role=Role.ADMIN, password="bench-pass-1234")
+    admin = user_upsert(username="bench-admin", role=Role.ADMIN, password="bench-pass-1234")  # noqa: S106
     try:
         data = patients_csv(PATIENTS)
         started, cpu = time.perf_counter(), time.process_time()
         report = run_import(kind="patients", data=data, options=ImportOptions(), actor=admin)
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-        assert report.written and report.created == PATIENTS, report.errors[:3]
+        assert report.written, report.errors[:3]
+        assert report.created == PATIENTS
         print(
             f"patients import: {PATIENTS:,} rows in {elapsed:.2f} s = "
             f"{PATIENTS / elapsed:,.0f} rows/s ({len(data) / 1e6:.1f} MB CSV; "
@@ -226,7 +225,8 @@ def main() -> None:
         started, cpu = time.perf_counter(), time.process_time()
         report = run_import(kind="interactions", data=data, options=ImportOptions(), actor=admin)
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-        assert report.written and report.created == INTERACTIONS, report.errors[:3]
+        assert report.written, report.errors[:3]
+        assert report.created == INTERACTIONS
         print(
             f"interactions import: {INTERACTIONS:,} rows in {elapsed:.2f} s = "
             f"{INTERACTIONS / elapsed:,.0f} rows/s ({cpu:.2f} s CPU in this process)"

@@ -70,7 +70,7 @@ class Patient(models.Model):
         "MRN", max_length=16, unique=True, editable=False, help_text="Assigned by the server."
     )
     # The patient's id in the system a bulk import came from (upsert matches on it).
-    external_id = models.CharField(
+    external_id = models.CharField(  # noqa: DJ001 (NULL = none; the unique constraint skips it)
         max_length=64,
         null=True,
         blank=True,

@@ -4,20 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('outcomes', '0002_reference_outcomes'),
-        ('patients', '0003_latest_outcome'),
+        ("outcomes", "0002_reference_outcomes"),
+        ("patients", "0003_latest_outcome"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='patient',
-            name='external_id',
-            field=models.CharField(blank=True, editable=False, help_text="The source system's id, kept by bulk imports; unique when given.", max_length=64, null=True),
+            model_name="patient",
+            name="external_id",
+            field=models.CharField(
+                blank=True,
+                editable=False,
+                help_text="The source system's id, kept by bulk imports; unique when given.",
+                max_length=64,
+                null=True,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='patient',
-            constraint=models.UniqueConstraint(fields=('external_id',), name='patients_external_id_unique'),
+            model_name="patient",
+            constraint=models.UniqueConstraint(
+                fields=("external_id",), name="patients_external_id_unique"
+            ),
         ),
     ]
