@@ -178,7 +178,7 @@ class ExportView(GenericAPIView[Any]):
     permission_classes = [AdminOnly]
     pagination_class = None
 
-    def base_queryset(self) -> QuerySet[Any]:
+    def get_queryset(self) -> QuerySet[Any]:
         raise NotImplementedError
 
     def get(self, request: Request) -> StreamingHttpResponse | Response:
@@ -191,7 +191,7 @@ class ExportView(GenericAPIView[Any]):
             )
         except FileRejected as exc:
             return rejected(exc)
-        queryset = self.filter_queryset(self.base_queryset())
+        queryset = self.filter_queryset(self.get_queryset())
         user = request.user
 
         def done(rows: int) -> None:
@@ -222,6 +222,7 @@ class ExportView(GenericAPIView[Any]):
     "The columns re-import with `POST /api/v1/patients/import/`.",
     parameters=EXPORT_PARAMETERS,
     responses=EXPORT_RESPONSES,
+    filters=True,
 )
 class PatientExportView(ExportView):
     kind = "patients"
@@ -229,7 +230,7 @@ class PatientExportView(ExportView):
     ordering_fields = ["last_name", "first_name", "date_of_birth", "created_at", "mrn"]
     ordering = ["last_name", "first_name"]
 
-    def base_queryset(self) -> QuerySet[Any]:
+    def get_queryset(self) -> QuerySet[Any]:
         return exporting.patients_queryset()
 
     def get(self, request: Request) -> StreamingHttpResponse | Response:
@@ -249,6 +250,7 @@ class PatientExportView(ExportView):
         ),
     ],
     responses=EXPORT_RESPONSES,
+    filters=True,
 )
 class InteractionExportView(ExportView):
     kind = "interactions"
@@ -256,7 +258,7 @@ class InteractionExportView(ExportView):
     ordering_fields = ["occurred_at", "recorded_at"]
     ordering = ["occurred_at"]
 
-    def base_queryset(self) -> QuerySet[Any]:
+    def get_queryset(self) -> QuerySet[Any]:
         history = flag_param(self.request, "include_history") or (
             "status" in self.request.query_params
         )
