@@ -110,7 +110,7 @@ def fill_patients_to(total: int) -> None:
                 gender, email, phone, search_document, created_at, updated_at)
             SELECT gen_random_uuid(), 'BULK-' || lpad(g::text, 8, '0'),
                 (ARRAY['Maria','James','Aiko','Omar','Lena','Pavel','Nia','Tom'])[1 + g %% 8],
-                'Name' || (g * 7919 %% 100000)::text,
+                'Name' || (g::bigint * 7919 %% 100000)::text,
                 date '1940-01-01' + (g %% 25000), 'unknown',
                 'bulk' || g || '@example.org', '+14155552671', '', now(), now()
             FROM generate_series(1, %s) AS g
