@@ -299,9 +299,10 @@ def _patient_from_row(row: _Row) -> _PatientRow | None:
         if value is None and not row.has(name):
             row.add(name, Code.REQUIRED, "This field is required.")
     born: dt.date | None = None
+    problems = len(row.errors)
     raw_dob = row.text("date_of_birth")
     if raw_dob is None:
-        if not row.errors or not row.has("date_of_birth"):
+        if len(row.errors) == problems:  # absent or null, not already reported
             row.add("date_of_birth", Code.REQUIRED, "This field is required.")
     else:
         try:
