@@ -7,13 +7,26 @@ REQS := requirements/base.txt requirements/production.txt requirements/local.txt
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint schema format migrate seed clean help
+.PHONY: help run test lint format schema migrate seed clean \
+	security audit check-migrations check-deploy schemathesis bench bench-smoke
 
 help:
-	@echo "make run     - install, migrate, seed the demo clinic, serve on http://$(HOST):$(PORT)"
-	@echo "make test    - run the whole test suite (SQLite, or DATABASE_URL's database)"
-	@echo "make lint    - ruff check, ruff format --check, mypy"
-	@echo "make schema  - write schema.yaml and validate the OpenAPI schema"
+	@echo "make run              - install, migrate, seed the demo clinic, serve on http://$(HOST):$(PORT)"
+	@echo "make test             - run the whole test suite (SQLite, or DATABASE_URL's database)"
+	@echo "make lint             - ruff check, ruff format --check, mypy"
+	@echo "make format           - ruff check --fix, ruff format"
+	@echo "make schema           - write schema.yaml and validate the OpenAPI schema"
+	@echo "make migrate          - apply migrations to the configured database"
+	@echo "make seed             - migrate, then load the demo clinic (idempotent)"
+	@echo "make security         - bandit security lint (CI)"
+	@echo "make audit            - pip-audit of the production requirements (CI)"
+	@echo "make check-migrations - fail if a model change has no migration (CI)"
+	@echo "make check-deploy     - Django's deploy checks under production settings (CI; DATABASE_URL)"
+	@echo "make schemathesis     - schemathesis against a live server (CI; see .ci/schemathesis)"
+	@echo "make bench            - API benchmark against the reference server (PostgreSQL, wrk; bench/)"
+	@echo "make bench-smoke      - the benchmark on a tiny dataset, a few seconds (CI)"
+	@echo "make clean            - remove .venv and tool caches"
+	@echo "make help             - this list"
 
 $(STAMP): $(REQS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +65,31 @@ format: $(STAMP)
 schema: $(STAMP)
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py spectacular --validate --fail-on-warn --file schema.yaml
 	@echo "schema.yaml written and valid"
+
+# The CI steps (.ci/run and .github/workflows/ci.yml both call these).
+security: $(STAMP)
+	$(BIN)/bandit -q -r . -x './.venv,*/tests/*,./bench,./.ci-artifacts' --skip B101 -ll
+
+audit: $(STAMP)
+	.ci/pip-audit
+
+check-migrations: $(STAMP)
+	env -u DATABASE_URL $(BIN)/python manage.py makemigrations --check --dry-run
+
+check-deploy: $(STAMP)
+	DJANGO_SETTINGS_MODULE=config.settings.production \
+	  DJANGO_SECRET_KEY="ci-only-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))')" \
+	  DJANGO_ALLOWED_HOSTS=clinic.example.org \
+	  $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+schemathesis: $(STAMP)
+	.ci/schemathesis
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+bench-smoke: $(STAMP)
+	$(BIN)/python bench/run.py --profile smoke --duration 2 --passes 1
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, Group, User
 from django.db import transaction
+from django.utils import timezone
 from knox.models import AuthToken
 
 from core.permissions import ROLE_GROUPS, Role
@@ -15,8 +16,10 @@ from core.permissions import ROLE_GROUPS, Role
 def token_issue(*, user: AbstractBaseUser) -> tuple[str, datetime]:
     """Create a bearer token for ``user``; returns the plaintext (shown once) and expiry.
 
-    Only the token's SHA-512 digest is stored.
+    Only the token's SHA-512 digest is stored. The user's expired tokens are purged here
+    (authentication refuses them anyway, and deletes the one presented).
     """
+    AuthToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
     ttl = timedelta(hours=settings.API_TOKEN_TTL_HOURS)
     instance, token = AuthToken.objects.create(user=user, expiry=ttl)
     assert instance.expiry is not None  # a TTL was given

@@ -42,12 +42,6 @@ class AppointmentQuerySet(models.QuerySet["Appointment"]):
     def upcoming(self, now: datetime) -> AppointmentQuerySet:
         return self.scheduled().filter(start_time__gte=now)
 
-    def for_doctor(self, doctor_id: uuid.UUID) -> AppointmentQuerySet:
-        return self.filter(doctor_id=doctor_id)
-
-    def starting_between(self, start: datetime, end: datetime) -> AppointmentQuerySet:
-        return self.filter(start_time__gte=start, start_time__lt=end)
-
 
 class Appointment(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

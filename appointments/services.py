@@ -24,15 +24,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
 
-from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
 
 from appointments.availability import next_free_starts
+from appointments.errors import AppointmentErrorCode
 from appointments.models import (
     DOCTOR_OVERLAP_CONSTRAINT,
     PATIENT_OVERLAP_CONSTRAINT,
@@ -40,12 +40,10 @@ from appointments.models import (
     AppointmentStatus,
 )
 from core import metrics
-from core.errors import Conflict
+from core.errors import Conflict, conflict_from_protected
+from core.updates import UNSET, Unset, given, model_update, update_fields
 from doctors.models import Doctor
 from patients.models import Patient
-
-SCHEDULING_FIELDS = ("patient", "doctor", "start_time", "duration_minutes")
-RESCHEDULE_FIELDS = (*SCHEDULING_FIELDS, "reason")
 
 
 def _conflict(
@@ -68,7 +66,11 @@ def _conflict(
         detail = "The patient already has an appointment that overlaps this time."
     return Conflict(
         detail,
-        code=f"{who}_conflict",
+        code=(
+            AppointmentErrorCode.DOCTOR_CONFLICT
+            if who == "doctor"
+            else AppointmentErrorCode.PATIENT_CONFLICT
+        ),
         conflicting_appointment_id=str(other.pk) if other is not None else None,
         next_available=[s.isoformat() for s in suggestions],
     )
@@ -103,7 +105,7 @@ def _validate(appointment: Appointment, *, now: datetime) -> None:
     if not appointment.doctor.is_active:
         raise Conflict(
             "The doctor is inactive and cannot be booked.",
-            code="doctor_inactive",
+            code=AppointmentErrorCode.DOCTOR_INACTIVE,
             doctor_id=str(appointment.doctor_id),
         )
     for who in ("doctor", "patient"):
@@ -142,9 +144,9 @@ def _overlap_constraint(exc: IntegrityError) -> str | None:
 def _ensure_status(appointment: Appointment, *, action: str) -> None:
     if not appointment.is_scheduled:
         code = (
-            "already_cancelled"
+            AppointmentErrorCode.ALREADY_CANCELLED
             if appointment.status == AppointmentStatus.CANCELLED
-            else "not_scheduled"
+            else AppointmentErrorCode.NOT_SCHEDULED
         )
         raise Conflict(
             f"Only a scheduled appointment can be {action}; "
@@ -170,7 +172,7 @@ def appointment_book(
     doctor: Doctor,
     start_time: datetime,
     duration_minutes: int,
-    booked_by: User | AnonymousUser | None = None,
+    booked_by: User | None = None,
     reason: str = "",
     now: datetime | None = None,
     pk: uuid.UUID | None = None,
@@ -183,7 +185,7 @@ def appointment_book(
         start_time=start_time,
         duration_minutes=duration_minutes,
         reason=reason,
-        created_by=booked_by if isinstance(booked_by, User) else None,
+        created_by=booked_by,
     )
     if pk is not None:
         appointment.pk = pk
@@ -194,30 +196,39 @@ def appointment_book(
 
 @transaction.atomic
 def appointment_reschedule(
-    *, appointment: Appointment, now: datetime | None = None, **changes: Any
+    *,
+    appointment: Appointment,
+    patient: Patient | Unset = UNSET,
+    doctor: Doctor | Unset = UNSET,
+    start_time: datetime | Unset = UNSET,
+    duration_minutes: int | Unset = UNSET,
+    reason: str | Unset = UNSET,
+    now: datetime | None = None,
 ) -> Appointment:
     """Change time, duration, doctor, patient or reason of a scheduled appointment.
 
     A change to any of the first four re-checks every rule; the appointment's own old
     slot never counts as a conflict.
     """
-    unknown = set(changes) - set(RESCHEDULE_FIELDS)
-    if unknown:
-        raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
     appointment = _locked(appointment)
-    moved = any(
-        name in changes and changes[name] != getattr(appointment, name)
-        for name in SCHEDULING_FIELDS
-    )
+    scheduling = {
+        "patient": patient,
+        "doctor": doctor,
+        "start_time": start_time,
+        "duration_minutes": duration_minutes,
+    }
+    moved = any(getattr(appointment, name) != value for name, value in given(scheduling).items())
     if moved:
         _ensure_status(appointment, action="rescheduled")
-    for name, value in changes.items():
-        setattr(appointment, name, value)
+    model_update(instance=appointment, data={**scheduling, "reason": reason})
     if moved:
         return _save_scheduled(appointment, now=now or timezone.now())
     appointment.full_clean(exclude=["end_time"], validate_constraints=False)
     appointment.save()
     return appointment
+
+
+RESCHEDULE_FIELDS = update_fields(appointment_reschedule)
 
 
 @transaction.atomic
@@ -243,7 +254,7 @@ def _close(
     if not appointment.has_started(now or timezone.now()):
         raise Conflict(
             f"An appointment can be {action} only once it has started.",
-            code="not_started",
+            code=AppointmentErrorCode.NOT_STARTED,
             start_time=appointment.start_time.isoformat(),
         )
     appointment.status = status
@@ -272,14 +283,12 @@ def appointment_delete(*, appointment: Appointment) -> None:
     """Delete an appointment that no clinical record refers to.
 
     Clinical records (interactions, notes) point at appointments with PROTECT foreign
-    keys; the database refuses and this reports it as a 409.
+    keys; Django refuses and this reports it as a 409 ``has_dependents``.
     """
     try:
         with transaction.atomic():
             appointment.delete()
     except (ProtectedError, RestrictedError) as exc:
-        raise Conflict(
-            "The appointment has clinical records attached and cannot be deleted; "
-            "cancel it instead.",
-            code="appointment_has_records",
+        raise conflict_from_protected(
+            exc, what="The appointment", hint="Cancel it instead."
         ) from exc

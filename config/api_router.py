@@ -6,7 +6,7 @@ from django.urls import re_path
 from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import MeView, TokenView
-from appointments.api.views import AppointmentViewSet
+from appointments.api.views import AppointmentViewSet, DoctorAvailabilityView
 from doctors.api.views import DoctorViewSet
 from interactions.api.views import InteractionViewSet, PatientInteractionViewSet
 from notes.api.views import NoteViewSet, PatientClinicalDataView, PatientNoteViewSet
@@ -77,6 +77,11 @@ urlpatterns = [
         rf"^{PATIENT}/clinical-data/?$",
         PatientClinicalDataView.as_view(),
         name="patient-clinical-data",
+    ),
+    re_path(
+        rf"^doctors/(?P<pk>{OptionalSlashRouter.uuid_regex})/availability/?$",
+        DoctorAvailabilityView.as_view(),
+        name="doctor-availability",
     ),
     re_path(rf"^{PATIENT}/summary/?$", CurrentSummaryView.as_view(), name="patient-summary"),
     re_path(

@@ -9,12 +9,22 @@ Every error from ``/api/`` is JSON::
 ``code`` is stable and machine-readable; ``detail`` is for humans; ``errors`` lists
 per-field problems (empty for non-validation errors). Conflicts may add context members
 (for example ``conflicting_appointment_id``).
+
+The codes are ``StrEnum`` members: core's generic ones here (``CoreErrorCode``), each
+app's in ``<app>/errors.py``. Raise sites and the OpenAPI text of every operation's error
+responses both use them (see ``core.schema`` and ``core/tests/test_error_codes.py``).
+Conflicts found by the database are mapped to codes by the violated constraint's name
+(``conflict_from_constraint``); a blocked delete is always ``has_dependents``
+(``conflict_from_protected``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from enum import StrEnum
 from typing import Any
 
 from django.core.exceptions import (
@@ -24,7 +34,8 @@ from django.core.exceptions import (
 )
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import ProtectedError, RestrictedError
+from django.db import IntegrityError, connection
+from django.db.models import Model, ProtectedError, RestrictedError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
@@ -36,15 +47,48 @@ from core.request_context import current_request_id
 logger = logging.getLogger("clinic.errors")
 
 
+class ErrorCode(StrEnum):
+    """Base of every error-code enum (``CoreErrorCode`` and one per app)."""
+
+
+class CoreErrorCode(ErrorCode):
+    """Codes any operation may answer, and the cross-cutting ones."""
+
+    BAD_REQUEST = "bad_request"
+    VALIDATION_ERROR = "validation_error"
+    SERVER_ERROR = "server_error"
+    NOT_FOUND = "not_found"
+    PERMISSION_DENIED = "permission_denied"
+    REQUEST_TOO_LARGE = "request_too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    SERVICE_UNAVAILABLE = "service_unavailable"
+    DATABASE_UNAVAILABLE = "database_unavailable"
+    SIMULATED_ERROR = "simulated_error"
+    INVALID_SIMULATION_MODE = "invalid_simulation_mode"
+    CONFLICT = "conflict"
+    # A delete refused because other records point at this one (PROTECT foreign keys);
+    # the body carries ``dependents: {resource: count}``.
+    HAS_DEPENDENTS = "has_dependents"
+    # Field codes (inside ``errors``) shared by several apps.
+    INVALID = "invalid"
+    BLANK = "blank"
+    REQUIRED = "required"
+    FUTURE = "future"
+    NAIVE = "naive"
+    INVALID_PHONE = "invalid_phone"
+    UNKNOWN_FIELD = "unknown_field"
+    READ_ONLY = "read_only"
+
+
 class ApiError(exceptions.APIException):
     """An API error with a stable code and optional context members."""
 
     status_code: int = status.HTTP_400_BAD_REQUEST
-    default_code = "bad_request"
+    default_code: str = CoreErrorCode.BAD_REQUEST
     default_detail = "Bad request."
 
     def __init__(
-        self, detail: str | None = None, *, code: str | None = None, **context: Any
+        self, detail: str | None = None, *, code: ErrorCode | None = None, **context: Any
     ) -> None:
         super().__init__(detail=detail or self.default_detail, code=code or self.default_code)
         self.error_code = code or self.default_code
@@ -55,26 +99,117 @@ class Conflict(ApiError):
     """409: the request conflicts with the current state of a resource."""
 
     status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
+    default_code = CoreErrorCode.CONFLICT
     default_detail = "The request conflicts with the current state of the resource."
 
 
 class PayloadTooLarge(ApiError):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "request_too_large"
+    default_code = CoreErrorCode.REQUEST_TOO_LARGE
     default_detail = "The request body is too large."
 
 
 class UnsupportedMediaType(ApiError):
     status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
-    default_code = "unsupported_media_type"
+    default_code = CoreErrorCode.UNSUPPORTED_MEDIA_TYPE
     default_detail = "Unsupported media type."
 
 
 class ServiceUnavailable(ApiError):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_code = "service_unavailable"
+    default_code = CoreErrorCode.SERVICE_UNAVAILABLE
     default_detail = "A service this request depends on is unavailable. Try again later."
+
+
+# --------------------------------------------------------------------------- conflicts
+
+# SQLite's messages: "UNIQUE constraint failed: index 'name'" (an expression index),
+# "UNIQUE constraint failed: table.a, table.b" (columns), "CHECK constraint failed: name".
+_SQLITE_FAILED = re.compile(
+    r"^(?:UNIQUE|CHECK) constraint failed: (?:index '(?P<index>[^']+)'|(?P<rest>.+))$"
+)
+
+
+def _constraints(table: str) -> dict[str, Any]:
+    with connection.cursor() as cursor:
+        found: dict[str, Any] = connection.introspection.get_constraints(cursor, table)
+    return found
+
+
+def violated_constraint(exc: IntegrityError) -> set[str]:
+    """The names the constraint ``exc`` reports answers to: its name and, for a unique
+    column (a ``unique=True`` field, a one-to-one), ``"table.column"``.
+
+    PostgreSQL (psycopg) names the constraint in ``diag.constraint_name``. SQLite names an
+    expression index or a CHECK, or lists the columns of a unique index, which are matched
+    to the table's constraints. Call after the failed savepoint was rolled back.
+    """
+    diag = getattr(exc.__cause__, "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    if name:
+        table = getattr(diag, "table_name", None) or ""
+        columns = _constraints(table).get(name, {}).get("columns") or [] if table else []
+        return {name} | ({f"{table}.{columns[0]}"} if len(columns) == 1 else set())
+    if connection.vendor != "sqlite":
+        return set()
+    match = _SQLITE_FAILED.match(str(exc.__cause__ or exc).strip())
+    if match is None:
+        return set()
+    if match["index"]:
+        return {match["index"]}
+    rest = match["rest"].strip()
+    qualified = [part.strip().split(".", 1) for part in rest.split(",")]
+    if not all(len(part) == 2 for part in qualified):
+        return {rest}  # a CHECK constraint's name
+    table = qualified[0][0]
+    columns = [column for _, column in qualified]
+    names = {
+        constraint
+        for constraint, info in _constraints(table).items()
+        if info.get("unique") and list(info.get("columns") or []) == columns
+    }
+    if len(columns) == 1:
+        names.add(f"{table}.{columns[0]}")
+    return names
+
+
+def conflict_from_constraint(exc: IntegrityError, conflicts: Mapping[str, Conflict]) -> Conflict:
+    """The 409 for the violated constraint, looked up by its name (see
+    ``violated_constraint``): ``raise conflict_from_constraint(exc, {...}) from exc``.
+    A constraint ``conflicts`` does not name is no conflict: ``exc`` is re-raised."""
+    for name in violated_constraint(exc):
+        if name in conflicts:
+            return conflicts[name]
+    raise exc
+
+
+def _resource(model: type[Model]) -> str:
+    return str(model._meta.verbose_name_plural).replace(" ", "_")
+
+
+def conflict_from_protected(
+    exc: ProtectedError | RestrictedError, *, what: str = "The record", hint: str = ""
+) -> Conflict:
+    """409 ``has_dependents`` naming who depends on the record, from the PROTECT (or
+    RESTRICT) foreign keys Django followed: ``dependents: {resource: count}``."""
+    objects: Iterable[Model] = (
+        exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
+    )
+    per_model = Counter(type(obj) for obj in objects)
+    models = sorted(per_model, key=_resource)
+    dependents = {_resource(model): per_model[model] for model in models}
+    named = ", ".join(
+        f"{n} {m._meta.verbose_name if n == 1 else m._meta.verbose_name_plural}"
+        for m, n in ((m, per_model[m]) for m in models)
+    )
+    detail = f"{what} cannot be deleted while other records refer to it"
+    detail += f" ({named})." if named else "."
+    return Conflict(
+        f"{detail} {hint}".strip(), code=CoreErrorCode.HAS_DEPENDENTS, dependents=dependents
+    )
+
+
+# --------------------------------------------------------------------------- documents
 
 
 def error_body(
@@ -163,16 +298,14 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
     elif isinstance(exc, SuspiciousOperation):
         exc = exceptions.ParseError("The request is malformed.")
     elif isinstance(exc, (ProtectedError, RestrictedError)):
-        exc = Conflict(
-            "The record is referenced by other records and cannot be deleted.", code="in_use"
-        )
+        exc = conflict_from_protected(exc)
 
     if not isinstance(exc, exceptions.APIException):
         logger.exception("Unhandled error while serving an API request")
         set_rollback()
         return Response(
             error_body(
-                "server_error",
+                CoreErrorCode.SERVER_ERROR,
                 "An unexpected error occurred. Quote the request id when reporting it.",
             ),
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
@@ -186,7 +319,7 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
 
     if isinstance(exc, exceptions.ValidationError):
         body = error_body(
-            "validation_error", "Invalid input.", flatten_validation_errors(exc.detail)
+            CoreErrorCode.VALIDATION_ERROR, "Invalid input.", flatten_validation_errors(exc.detail)
         )
     elif isinstance(exc, ApiError):
         body = error_body(exc.error_code, str(exc.detail), **exc.context)
@@ -208,7 +341,7 @@ def _is_api(request: HttpRequest) -> bool:
 def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
     """JSON for API paths; Django's page for the admin and the rest."""
     if _is_api(request):
-        return json_error_response(404, "not_found", "Not found.")
+        return json_error_response(404, CoreErrorCode.NOT_FOUND, "Not found.")
     return defaults.page_not_found(request, exception)
 
 
@@ -216,7 +349,7 @@ def handler500(request: HttpRequest) -> HttpResponse:
     if _is_api(request):
         return json_error_response(
             500,
-            "server_error",
+            CoreErrorCode.SERVER_ERROR,
             "An unexpected error occurred. Quote the request id when reporting it.",
         )
     return defaults.server_error(request)
@@ -225,12 +358,16 @@ def handler500(request: HttpRequest) -> HttpResponse:
 def handler400(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _is_api(request):
         if isinstance(exception, RequestDataTooBig):
-            return json_error_response(413, "request_too_large", "The request body is too large.")
-        return json_error_response(400, "bad_request", "Bad request.")
+            return json_error_response(
+                413, CoreErrorCode.REQUEST_TOO_LARGE, "The request body is too large."
+            )
+        return json_error_response(400, CoreErrorCode.BAD_REQUEST, "Bad request.")
     return defaults.bad_request(request, exception)
 
 
 def handler403(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _is_api(request):
-        return json_error_response(403, "permission_denied", "You do not have permission.")
+        return json_error_response(
+            403, CoreErrorCode.PERMISSION_DENIED, "You do not have permission."
+        )
     return defaults.permission_denied(request, exception)

@@ -10,18 +10,40 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
+
+from core.errors import CoreErrorCode
 
 if TYPE_CHECKING:
     from rest_framework.request import Request
     from rest_framework.views import APIView
 
 
+class ListFilterBackend(DjangoFilterBackend):
+    """django-filter on list routes only.
+
+    DRF runs the filter backends for detail routes too (``get_object`` filters the
+    queryset before the lookup), which builds and validates a whole FilterSet for every
+    ``GET /patients/{id}/`` although no detail route documents a filter parameter.
+    """
+
+    def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: APIView) -> Any:
+        if getattr(view, "detail", False):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
+
 class StrictOrderingFilter(OrderingFilter):
     """``?ordering=a,-b``; unknown fields are a 400, and the primary key (``id``, or e.g.
     an outcome's ``code``) is always appended so that pages never repeat or skip rows
     when the ordered values tie."""
+
+    def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: APIView) -> Any:
+        if getattr(view, "detail", False):
+            return queryset  # one row: nothing to order (see ListFilterBackend)
+        return super().filter_queryset(request, queryset, view)
 
     def get_ordering(self, request: Request, queryset: QuerySet[Any], view: APIView) -> list[str]:
         params = request.query_params.get(self.ordering_param)
@@ -45,7 +67,7 @@ class StrictOrderingFilter(OrderingFilter):
                             f"Allowed: {', '.join(sorted(allowed))}."
                         ]
                     },
-                    code="invalid",
+                    code=CoreErrorCode.INVALID,
                 )
             ordering = fields
         names = {f.lstrip("-") for f in ordering}
@@ -84,7 +106,7 @@ def flag_param(request: Request, name: str) -> bool:
         return True
     if value in FALSE_VALUES:
         return False
-    raise ValidationError({name: ["Use true or false."]}, code="invalid")
+    raise ValidationError({name: ["Use true or false."]}, code=CoreErrorCode.INVALID)
 
 
 class AwareDateTimeFormField(forms.DateTimeField):
@@ -102,10 +124,10 @@ class AwareDateTimeFormField(forms.DateTimeField):
         except (ValueError, OverflowError):
             parsed = None
         if parsed is None:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+            raise forms.ValidationError(self.error_messages["invalid"], code=CoreErrorCode.INVALID)
         if timezone.is_naive(parsed):
             raise forms.ValidationError(
-                "Include a UTC offset, e.g. 2026-03-02T09:30:00Z.", code="naive"
+                "Include a UTC offset, e.g. 2026-03-02T09:30:00Z.", code=CoreErrorCode.NAIVE
             )
         # Compared in UTC: the databases accept narrower offsets than ISO 8601 allows
         # (PostgreSQL stops at ±15:59), and the instant is what matters.

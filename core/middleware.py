@@ -15,7 +15,7 @@ from django.db import connections
 from django.http import HttpRequest, HttpResponse
 
 from core import metrics
-from core.errors import json_error_response
+from core.errors import CoreErrorCode, json_error_response
 from core.request_context import request_id_var
 
 access_logger = logging.getLogger("clinic.access")
@@ -143,13 +143,15 @@ class ChaosMiddleware:
         mode = mode.strip().lower()
         if mode == "error":
             return json_error_response(
-                503, "simulated_error", "Simulated failure requested by X-Simulation-Mode."
+                503,
+                CoreErrorCode.SIMULATED_ERROR,
+                "Simulated failure requested by X-Simulation-Mode.",
             )
         if mode == "latency":
             time.sleep(settings.CHAOS_LATENCY_SECONDS)
             return self.get_response(request)
         return json_error_response(
             400,
-            "invalid_simulation_mode",
+            CoreErrorCode.INVALID_SIMULATION_MODE,
             "X-Simulation-Mode must be 'error' or 'latency'.",
         )

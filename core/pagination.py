@@ -10,6 +10,8 @@ from django.db.models import QuerySet
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
 
+from core.errors import CoreErrorCode
+
 if TYPE_CHECKING:
     from rest_framework.request import Request
     from rest_framework.views import APIView
@@ -36,11 +38,12 @@ class PageNumberPagination(pagination.PageNumberPagination):
             size = int(raw)
         except ValueError:
             raise ValidationError(
-                {"page_size": ["A whole number is required."]}, code="invalid"
+                {"page_size": ["A whole number is required."]}, code=CoreErrorCode.INVALID
             ) from None
         if not 1 <= size <= self.max_page_size:
             raise ValidationError(
-                {"page_size": [f"Must be between 1 and {self.max_page_size}."]}, code="invalid"
+                {"page_size": [f"Must be between 1 and {self.max_page_size}."]},
+                code=CoreErrorCode.INVALID,
             )
         return size
 
@@ -52,11 +55,11 @@ class PageNumberPagination(pagination.PageNumberPagination):
             number = int(raw)
         except ValueError:
             raise ValidationError(
-                {"page": ["A whole number is required."]}, code="invalid"
+                {"page": ["A whole number is required."]}, code=CoreErrorCode.INVALID
             ) from None
         if not 1 <= number <= MAX_PAGE_NUMBER:
             raise ValidationError(
-                {"page": [f"Must be between 1 and {MAX_PAGE_NUMBER}."]}, code="invalid"
+                {"page": [f"Must be between 1 and {MAX_PAGE_NUMBER}."]}, code=CoreErrorCode.INVALID
             )
         page_size = self.get_page_size(request)
         paginator = self.django_paginator_class(queryset, page_size)

@@ -60,8 +60,13 @@ def role_of(user: Any) -> Role:
     else:
         names = user.groups.values_list("name", flat=True)
         role = max((_GROUP_ROLES.get(n, Role.NONE) for n in names), default=Role.NONE)
-    user._clinic_role = role
+    remember_role(user, role)
     return role
+
+
+def remember_role(user: Any, role: Role) -> None:
+    """Memoise ``role`` on this user object; it lives as long as the request's user."""
+    user._clinic_role = role
 
 
 class DenyAll(BasePermission):
@@ -107,7 +112,7 @@ class Configuration(_RolePermission):
 
 
 class AdminOnly(_RolePermission):
-    """Imports, exports, users: Admins only, reads included."""
+    """Imports, exports and import jobs: Admins only, reads included."""
 
 
 class ViewerAction(_RolePermission):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -9,6 +10,8 @@ from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
+
+from core.errors import ErrorCode
 
 
 class FieldErrorSerializer(serializers.Serializer[Any]):
@@ -45,14 +48,35 @@ _DESCRIPTIONS = {
 }
 
 
-def error_response(status: int, description: str | None = None) -> OpenApiResponse:
-    return OpenApiResponse(ErrorSerializer, description=description or _DESCRIPTIONS[status])
+# What a view's ``error_statuses`` says about one status: nothing (the default text), a
+# sentence, or the codes it answers with, each with when (rendered after the default).
+ErrorDoc = str | Mapping[ErrorCode, str] | None
+
+
+def describe_codes(codes: Mapping[ErrorCode, str]) -> str:
+    """The OpenAPI text for error codes: "`code`: when." for each, in order."""
+    return " ".join(f"`{code}`: {when}" for code, when in codes.items())
+
+
+def error_description(status: int, doc: ErrorDoc = None) -> str:
+    if doc is None:
+        return _DESCRIPTIONS[status]
+    if isinstance(doc, str):
+        return doc
+    return f"{_DESCRIPTIONS[status]} {describe_codes(doc)}"
+
+
+def error_response(status: int, doc: ErrorDoc = None, **kwargs: Any) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description=error_description(status, doc), **kwargs)
 
 
 class AutoSchema(SpectacularAutoSchema):
     """Adds the documented error responses to every operation.
 
-    Views may list extra statuses in ``error_statuses`` (e.g. ``{409: "..."}``).
+    Views may list extra statuses in ``error_statuses``:
+    ``{"action or method": {status: ErrorDoc}}`` with ``"*"`` for every operation, e.g.
+    ``{"destroy": {409: {CoreErrorCode.HAS_DEPENDENTS: "clinical records refer to it."}}}``.
+    ``core/tests/test_error_codes.py`` checks these codes against what the services raise.
     """
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
@@ -60,11 +84,10 @@ class AutoSchema(SpectacularAutoSchema):
         path = self.path or ""
         if not path.startswith("/api/"):
             return responses
-        statuses: dict[int, str | None] = {400: None, 404: None, 500: None, 503: None}
+        statuses: dict[int, ErrorDoc] = {400: None, 404: None, 500: None, 503: None}
         if self.get_auth():
             statuses.update({401: None, 403: None})
-        # {"action or method": {status: description}}, "*" for every operation.
-        extra: dict[str, dict[int, str | None]] = getattr(self.view, "error_statuses", {}) or {}
+        extra: dict[str, dict[int, ErrorDoc]] = getattr(self.view, "error_statuses", {}) or {}
         action = getattr(self.view, "action", None) or self.method.lower()
         statuses.update(extra.get("*", {}))
         statuses.update(extra.get(action, {}))

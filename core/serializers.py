@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
+from core.errors import CoreErrorCode
+
 
 class StrictFieldsMixin:
     """Rejects unknown input fields with a 400 instead of silently dropping them."""
@@ -23,11 +25,13 @@ class StrictFieldsMixin:
                 field = self.fields.get(key)
                 if field is None:
                     problems[str(key)] = [
-                        serializers.ErrorDetail("Unknown field.", code="unknown_field")
+                        serializers.ErrorDetail("Unknown field.", code=CoreErrorCode.UNKNOWN_FIELD)
                     ]
                 elif field.read_only:
                     problems[str(key)] = [
-                        serializers.ErrorDetail("This field is read-only.", code="read_only")
+                        serializers.ErrorDetail(
+                            "This field is read-only.", code=CoreErrorCode.READ_ONLY
+                        )
                     ]
             if problems:
                 raise serializers.ValidationError(problems)
@@ -37,7 +41,9 @@ class StrictFieldsMixin:
 def reject_nul(value: str) -> None:
     """NUL bytes cannot be stored by PostgreSQL and never belong in clinical text."""
     if "\x00" in value:
-        raise serializers.ValidationError("NUL characters are not allowed.", code="invalid")
+        raise serializers.ValidationError(
+            "NUL characters are not allowed.", code=CoreErrorCode.INVALID
+        )
 
 
 class AwareDateTimeField(serializers.DateTimeField):

@@ -9,7 +9,11 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 
-from patients.models import normalise_phone
+from core.validators import clean_phone
+
+EMAIL_UNIQUE = "doctors_email_unique_ci"
+# The one-to-one's unique column (its constraint name differs between databases).
+USER_UNIQUE = "doctors_doctor.user_id"
 
 
 class DoctorQuerySet(models.QuerySet["Doctor"]):
@@ -57,7 +61,7 @@ class Doctor(models.Model):
         constraints = [
             models.UniqueConstraint(
                 Lower("email"),
-                name="doctors_email_unique_ci",
+                name=EMAIL_UNIQUE,
                 violation_error_message="A doctor with this email already exists.",
             ),
         ]
@@ -75,14 +79,9 @@ class Doctor(models.Model):
             if not getattr(self, name):
                 errors.setdefault(name, []).append("This field may not be blank.")
         self.email = (self.email or "").strip().lower()
-        if self.phone is not None:
-            raw = self.phone.strip()
-            if raw:
-                try:
-                    self.phone = normalise_phone(raw)
-                except ValidationError as exc:
-                    errors.setdefault("phone", []).extend(exc.messages)
-            else:
-                self.phone = None
+        try:
+            self.phone = clean_phone(self.phone)
+        except ValidationError as exc:
+            errors.setdefault("phone", []).extend(exc.messages)
         if errors:
             raise ValidationError(errors)

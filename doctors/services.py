@@ -5,20 +5,20 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
-from core.errors import Conflict
-from doctors.models import Doctor
+from core.errors import Conflict, conflict_from_constraint, conflict_from_protected
+from core.updates import UNSET, Unset, model_update, update_fields
+from doctors.errors import DoctorErrorCode
+from doctors.models import EMAIL_UNIQUE, USER_UNIQUE, Doctor
 
 if TYPE_CHECKING:
     from appointments.models import Appointment
-
-EDITABLE_FIELDS = ("full_name", "specialty", "email", "phone", "user")
 
 
 @dataclass(frozen=True)
@@ -28,14 +28,25 @@ class DoctorStatusChange:
     future_appointments: list[Appointment]
 
 
+def _duplicate_email() -> Conflict:
+    return Conflict(
+        "A doctor with this email already exists.", code=DoctorErrorCode.DUPLICATE_EMAIL
+    )
+
+
+def _user_already_linked() -> Conflict:
+    return Conflict(
+        "That user account is already linked to another doctor.",
+        code=DoctorErrorCode.USER_ALREADY_LINKED,
+    )
+
+
 def _ensure_unique(doctor: Doctor) -> None:
     others = Doctor.objects.exclude(pk=doctor.pk)
     if others.filter(email__iexact=doctor.email).exists():
-        raise Conflict("A doctor with this email already exists.", code="duplicate_email")
+        raise _duplicate_email()
     if doctor.user_id is not None and others.filter(user_id=doctor.user_id).exists():
-        raise Conflict(
-            "That user account is already linked to another doctor.", code="user_already_linked"
-        )
+        raise _user_already_linked()
 
 
 def _save(doctor: Doctor) -> Doctor:
@@ -46,15 +57,10 @@ def _save(doctor: Doctor) -> Doctor:
             doctor.save()
     except IntegrityError as exc:
         # The unique indexes are the real guard when two requests race past the checks.
-        if "email" in str(exc).lower():
-            raise Conflict(
-                "A doctor with this email already exists.", code="duplicate_email"
-            ) from exc
-        if "user" in str(exc).lower():
-            raise Conflict(
-                "That user account is already linked to another doctor.", code="user_already_linked"
-            ) from exc
-        raise
+        raise conflict_from_constraint(
+            exc,
+            {EMAIL_UNIQUE: _duplicate_email(), USER_UNIQUE: _user_already_linked()},
+        ) from exc
     return doctor
 
 
@@ -84,14 +90,30 @@ def doctor_create(
 
 
 @transaction.atomic
-def doctor_update(*, doctor: Doctor, **changes: Any) -> Doctor:
+def doctor_update(
+    *,
+    doctor: Doctor,
+    full_name: str | Unset = UNSET,
+    specialty: str | Unset = UNSET,
+    email: str | Unset = UNSET,
+    phone: str | Unset | None = UNSET,
+    user: User | Unset | None = UNSET,
+) -> Doctor:
     """Change a doctor's details; ``is_active`` changes only through ``doctor_toggle_status``."""
-    unknown = set(changes) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
-    for name, value in changes.items():
-        setattr(doctor, name, value)
+    model_update(
+        instance=doctor,
+        data={
+            "full_name": full_name,
+            "specialty": specialty,
+            "email": email,
+            "phone": phone,
+            "user": user,
+        },
+    )
     return _save(doctor)
+
+
+EDITABLE_FIELDS = update_fields(doctor_update)
 
 
 @transaction.atomic
@@ -115,19 +137,11 @@ def doctor_toggle_status(*, doctor: Doctor, now: datetime | None = None) -> Doct
 
 @transaction.atomic
 def doctor_delete(*, doctor: Doctor) -> None:
-    """Delete a doctor who never had an appointment; otherwise 409 naming how many."""
-    count = doctor.appointments.count()
-    if count:
-        raise Conflict(
-            f"The doctor cannot be deleted while they have {count} "
-            f"appointment{'s' if count != 1 else ''}; deactivate them instead.",
-            code="has_appointments",
-            appointments=count,
-        )
+    """Delete a doctor who never had an appointment; otherwise 409 ``has_dependents``."""
     try:
-        doctor.delete()
+        with transaction.atomic():
+            doctor.delete()
     except ProtectedError as exc:
-        raise Conflict(
-            "The doctor cannot be deleted while other records refer to them.",
-            code="has_appointments",
+        raise conflict_from_protected(
+            exc, what="The doctor", hint="Deactivate them instead."
         ) from exc

@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
+from core.actors import actor_of
 from core.errors import Conflict
 from core.permissions import Role, role_of
 from interactions.models import MAX_NOTES_LENGTH, Interaction
@@ -97,7 +98,7 @@ class InteractionAdmin(admin.ModelAdmin[Interaction]):
                 interaction_retract(
                     interaction=interaction,
                     reason=form.cleaned_data["reason"],
-                    retracted_by=request.user,
+                    retracted_by=actor_of(request),
                 )
                 done += 1
             except (Conflict, ValidationError) as exc:
@@ -126,7 +127,7 @@ class InteractionAdmin(admin.ModelAdmin[Interaction]):
             try:
                 amendment = interaction_amend(
                     interaction=original,
-                    amended_by=request.user,
+                    amended_by=actor_of(request),
                     **changes,
                 )
             except (Conflict, ValidationError) as exc:

@@ -14,6 +14,8 @@ from django.db import models
 from django.db.models import F, Q
 
 MAX_NOTES_LENGTH = 20_000
+# The one-to-one's unique column (its constraint name differs between databases).
+AMENDS_UNIQUE = "interactions_interaction.amends_id"
 
 
 class InteractionStatus(models.TextChoices):
@@ -66,8 +68,8 @@ class Interaction(models.Model):
         related_name="+",
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
-    # One amendment per entry at most: the unique index is the database's guard against
-    # two concurrent corrections of the same entry.
+    # One amendment per entry at most: the unique index (AMENDS_UNIQUE) is the database's
+    # guard against two concurrent corrections of the same entry.
     amends = models.OneToOneField(
         "self",
         on_delete=models.PROTECT,

@@ -21,28 +21,24 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from appointments.models import Appointment
 from core import metrics
-from core.errors import Conflict
+from core.errors import Conflict, CoreErrorCode, conflict_from_constraint
+from core.updates import UNSET, Unset, given, update_fields
+from core.validators import validate_not_future
 from doctors.models import Doctor
-from interactions.models import Interaction, InteractionStatus
+from interactions.errors import InteractionErrorCode
+from interactions.models import AMENDS_UNIQUE, Interaction, InteractionStatus
 from outcomes.models import Outcome
 from patients.models import Patient
-
-CLOCK_SKEW = timedelta(minutes=5)
-AMENDABLE_FIELDS = ("outcome", "notes", "occurred_at", "doctor", "appointment")
-
-
-def _user(user: User | AnonymousUser | None) -> User | None:
-    return user if isinstance(user, User) else None
 
 
 def _lock_patient(patient_id: uuid.UUID) -> Patient:
@@ -56,18 +52,17 @@ def _validate(interaction: Interaction, *, now: datetime, previous_outcome: str 
         raise ValidationError(
             {
                 "occurred_at": ValidationError(
-                    "Include a UTC offset; a time without one is ambiguous.", code="naive"
+                    "Include a UTC offset; a time without one is ambiguous.",
+                    code=CoreErrorCode.NAIVE,
                 )
             }
         )
-    if occurred_at > now + CLOCK_SKEW:
-        raise ValidationError(
-            {
-                "occurred_at": ValidationError(
-                    "An interaction cannot be recorded for the future.", code="future"
-                )
-            }
-        )
+    validate_not_future(
+        occurred_at,
+        field="occurred_at",
+        message="An interaction cannot be recorded for the future.",
+        now=now,
+    )
     outcome: Outcome = interaction.outcome
     if not outcome.is_active and outcome.code != previous_outcome:
         raise ValidationError(
@@ -75,7 +70,7 @@ def _validate(interaction: Interaction, *, now: datetime, previous_outcome: str 
                 "outcome": ValidationError(
                     f"The outcome '{outcome.code}' is inactive and cannot be used for new "
                     "interactions.",
-                    code="outcome_inactive",
+                    code=InteractionErrorCode.OUTCOME_INACTIVE,
                 )
             }
         )
@@ -84,7 +79,8 @@ def _validate(interaction: Interaction, *, now: datetime, previous_outcome: str 
         raise ValidationError(
             {
                 "appointment_id": ValidationError(
-                    "The appointment belongs to another patient.", code="other_patient"
+                    "The appointment belongs to another patient.",
+                    code=InteractionErrorCode.OTHER_PATIENT,
                 )
             }
         )
@@ -137,7 +133,7 @@ def interaction_record(
     occurred_at: datetime | None = None,
     doctor: Doctor | None = None,
     appointment: Appointment | None = None,
-    recorded_by: User | AnonymousUser | None = None,
+    recorded_by: User | None = None,
     now: datetime | None = None,
     pk: uuid.UUID | None = None,
 ) -> Interaction:
@@ -152,7 +148,7 @@ def interaction_record(
         occurred_at=occurred_at or now,
         doctor=doctor,
         appointment=appointment,
-        recorded_by=_user(recorded_by),
+        recorded_by=recorded_by,
     )
     if pk is not None:
         interaction.pk = pk
@@ -176,7 +172,7 @@ def _lock_current(interaction: Interaction, *, action: str) -> Interaction:
         raise Conflict(
             f"Only a current entry can be {action}; this one is "
             f"{target.get_status_display().lower()}.",
-            code="not_current",
+            code=InteractionErrorCode.NOT_CURRENT,
             status=target.status,
         )
     return target
@@ -186,25 +182,36 @@ def _lock_current(interaction: Interaction, *, action: str) -> Interaction:
 def interaction_amend(
     *,
     interaction: Interaction,
-    amended_by: User | AnonymousUser | None = None,
+    outcome: Outcome | Unset = UNSET,
+    notes: str | Unset = UNSET,
+    occurred_at: datetime | Unset = UNSET,
+    doctor: Doctor | Unset | None = UNSET,
+    appointment: Appointment | Unset | None = UNSET,
+    amended_by: User | None = None,
     now: datetime | None = None,
     pk: uuid.UUID | None = None,
-    **changes: Any,
 ) -> Interaction:
-    """Correct a current entry: a new entry carrying ``changes`` (any of outcome, notes,
-    occurred_at, doctor, appointment; the rest is copied) ``amends`` it, and the old one
-    becomes ``amended``. Returns the new entry."""
-    unknown = set(changes) - set(AMENDABLE_FIELDS)
-    if unknown:
-        raise ValueError(f"Not amendable: {', '.join(sorted(unknown))}")
+    """Correct a current entry: a new entry carrying the fields given (any of outcome,
+    notes, occurred_at, doctor, appointment; the rest is copied) ``amends`` it, and the
+    old one becomes ``amended``. Returns the new entry."""
     now = now or timezone.now()
     target = _lock_current(interaction, action="amended")
     values: dict[str, Any] = {name: getattr(target, name) for name in AMENDABLE_FIELDS}
-    values.update(changes)
+    values.update(
+        given(
+            {
+                "outcome": outcome,
+                "notes": notes,
+                "occurred_at": occurred_at,
+                "doctor": doctor,
+                "appointment": appointment,
+            }
+        )
+    )
     amendment = Interaction(
         patient=target.patient,
         amends=target,
-        recorded_by=_user(amended_by),
+        recorded_by=amended_by,
         **values,
     )
     if pk is not None:
@@ -214,15 +221,19 @@ def interaction_amend(
         with transaction.atomic():
             amendment.save(force_insert=True)
     except IntegrityError as exc:
-        if Interaction.objects.filter(amends=target).exists():
-            raise Conflict(
-                "This entry has already been amended.", code="not_current", status="amended"
-            ) from exc
-        raise
+        already_amended = Conflict(
+            "This entry has already been amended.",
+            code=InteractionErrorCode.NOT_CURRENT,
+            status=InteractionStatus.AMENDED,
+        )
+        raise conflict_from_constraint(exc, {AMENDS_UNIQUE: already_amended}) from exc
     target.status = InteractionStatus.AMENDED
     target.save(update_fields=["status"])
     refresh_latest_outcome(patient_id=target.patient_id)
     return amendment
+
+
+AMENDABLE_FIELDS = update_fields(interaction_amend)
 
 
 @transaction.atomic
@@ -230,20 +241,24 @@ def interaction_retract(
     *,
     interaction: Interaction,
     reason: str,
-    retracted_by: User | AnonymousUser | None = None,
+    retracted_by: User | None = None,
     now: datetime | None = None,
 ) -> Interaction:
     """Mark a current entry as entered in error, with the reason; nothing is deleted."""
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError(
-            {"reason": ValidationError("Say why the entry is retracted.", code="required")}
+            {
+                "reason": ValidationError(
+                    "Say why the entry is retracted.", code=CoreErrorCode.REQUIRED
+                )
+            }
         )
     target = _lock_current(interaction, action="retracted")
     target.status = InteractionStatus.ENTERED_IN_ERROR
     target.retraction_reason = reason
     target.retracted_at = now or timezone.now()
-    target.retracted_by = _user(retracted_by)
+    target.retracted_by = retracted_by
     target.full_clean(validate_constraints=False, validate_unique=False)
     target.save(update_fields=["status", "retraction_reason", "retracted_at", "retracted_by"])
     refresh_latest_outcome(patient_id=target.patient_id)

@@ -19,10 +19,10 @@ from django.conf import settings
 from django.contrib.auth.models import User
 
 from notes.models import Note, SignatureMeaning
+from notes.processing import note_process
 from notes.services import (
     note_create_from_text,
     note_create_from_upload,
-    note_process,
     note_sign,
 )
 from patients.models import Patient

@@ -11,7 +11,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from core.errors import ApiError, UnsupportedMediaType
+from core.errors import ApiError, CoreErrorCode, ErrorCode, UnsupportedMediaType
+from notes.errors import NoteErrorCode
 
 
 class FileKind(enum.StrEnum):
@@ -68,11 +69,13 @@ class SniffedFile:
     text: str | None = None  # the decoded text, for text kinds
 
 
-def _file_error(code: str, detail: str) -> ApiError:
+def _file_error(code: NoteErrorCode, detail: str) -> ApiError:
     return ApiError(detail, code=code, errors=[{"field": "file", "code": code, "detail": detail}])
 
 
-def _unsupported(detail: str, code: str = "unsupported_media_type") -> UnsupportedMediaType:
+def _unsupported(
+    detail: str, code: ErrorCode = CoreErrorCode.UNSUPPORTED_MEDIA_TYPE
+) -> UnsupportedMediaType:
     return UnsupportedMediaType(
         detail, code=code, errors=[{"field": "file", "code": code, "detail": detail}]
     )
@@ -96,7 +99,7 @@ def _decode_text(data: bytes) -> str:
         if any(byte in _TEXT_CONTROLS for byte in body):
             raise _unsupported("The file is binary data of an unsupported type.") from None
         raise _file_error(
-            "invalid_encoding",
+            NoteErrorCode.INVALID_ENCODING,
             "Text files must be UTF-8 encoded. Re-save the file as UTF-8 and upload it again.",
         ) from None
     if any(ord(ch) in _TEXT_CONTROLS for ch in text):
@@ -112,7 +115,7 @@ def sniff(data: bytes, *, declared_type: str | None, name: str = "") -> SniffedF
     """Identify ``data``; raise 400 ``empty_file`` / ``invalid_encoding`` or 415
     ``unsupported_media_type`` / ``content_type_mismatch``."""
     if not data:
-        raise _file_error("empty_file", "The submitted file is empty.")
+        raise _file_error(NoteErrorCode.EMPTY_FILE, "The submitted file is empty.")
     declared = _base_type(declared_type)
     kind = _binary_kind(data)
     text: str | None = None
@@ -122,7 +125,7 @@ def sniff(data: bytes, *, declared_type: str | None, name: str = "") -> SniffedF
     if declared not in _GENERIC and declared not in _COMPATIBLE[kind]:
         raise _unsupported(
             f"The file's content is {kind.value}, but it was declared as {declared}.",
-            code="content_type_mismatch",
+            code=NoteErrorCode.CONTENT_TYPE_MISMATCH,
         )
     if kind is FileKind.TEXT and (
         declared in _MARKDOWN_TYPES or name.lower().endswith(_MARKDOWN_SUFFIXES)

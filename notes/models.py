@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-# A note may be dated this far ahead of the server clock (clients' clocks drift).
-TAKEN_AT_SKEW = timedelta(minutes=5)
+from core.validators import validate_not_future
+
+SIGNATURE_UNIQUE = "notes_signature_once_per_meaning"
 
 
 class NoteType(models.TextChoices):
@@ -206,9 +205,9 @@ class Note(models.Model):
         return bool(self.file) and self.content_source in FILE_DERIVED_SOURCES
 
     def clean(self) -> None:
-        if self.taken_at and self.taken_at > timezone.now() + TAKEN_AT_SKEW:
-            raise ValidationError(
-                {"taken_at": ValidationError("taken_at cannot be in the future.", code="future")}
+        if self.taken_at:
+            validate_not_future(
+                self.taken_at, field="taken_at", message="taken_at cannot be in the future."
             )
 
 
@@ -231,7 +230,7 @@ class Signature(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["note", "signer", "meaning"],
-                name="notes_signature_once_per_meaning",
+                name=SIGNATURE_UNIQUE,
                 violation_error_message="You have already signed this note with this meaning.",
             ),
             models.CheckConstraint(

@@ -32,6 +32,7 @@ from django.conf import settings
 from PIL import Image
 
 from core.errors import ApiError
+from notes.errors import NoteErrorCode
 from notes.files import FileKind
 from notes.models import ContentSource
 
@@ -53,7 +54,7 @@ class ReadResult:
     warning: str = ""
 
 
-def _file_error(code: str, detail: str) -> ApiError:
+def _file_error(code: NoteErrorCode, detail: str) -> ApiError:
     return ApiError(detail, code=code, errors=[{"field": "file", "code": code, "detail": detail}])
 
 
@@ -86,14 +87,14 @@ def _open_pdf(data: bytes) -> pypdf.PdfReader:
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
-            raise _file_error("unreadable_file", "Encrypted PDFs cannot be read.")
+            raise _file_error(NoteErrorCode.UNREADABLE_FILE, "Encrypted PDFs cannot be read.")
         reader.pages[0]
     except ApiError:
         raise
     except Exception as exc:
         # pypdf raises many kinds of errors for malformed input, limits included.
         logger.info("PDF refused at intake: %s", type(exc).__name__)
-        raise _file_error("unreadable_file", "The PDF could not be read.") from None
+        raise _file_error(NoteErrorCode.UNREADABLE_FILE, "The PDF could not be read.") from None
     return reader
 
 
@@ -104,10 +105,10 @@ def check_pdf(data: bytes) -> int:
         try:
             pages = len(reader.pages)
         except Exception:
-            raise _file_error("unreadable_file", "The PDF could not be read.") from None
+            raise _file_error(NoteErrorCode.UNREADABLE_FILE, "The PDF could not be read.") from None
     if pages > settings.NOTES_PDF_MAX_PAGES:
         raise _file_error(
-            "too_many_pages",
+            NoteErrorCode.TOO_MANY_PAGES,
             f"The PDF has {pages} pages; at most {settings.NOTES_PDF_MAX_PAGES} are accepted.",
         )
     return pages
@@ -120,12 +121,12 @@ def check_image(data: bytes) -> tuple[int, int]:
             size = image.size
             image.verify()
     except Image.DecompressionBombError:
-        raise _file_error("image_too_large", "The image has too many pixels.") from None
+        raise _file_error(NoteErrorCode.IMAGE_TOO_LARGE, "The image has too many pixels.") from None
     except Exception:
-        raise _file_error("unreadable_file", "The image could not be read.") from None
+        raise _file_error(NoteErrorCode.UNREADABLE_FILE, "The image could not be read.") from None
     if size[0] * size[1] > settings.NOTES_MAX_IMAGE_PIXELS:
         raise _file_error(
-            "image_too_large",
+            NoteErrorCode.IMAGE_TOO_LARGE,
             f"The image has {size[0]}x{size[1]} pixels; at most "
             f"{settings.NOTES_MAX_IMAGE_PIXELS} pixels are accepted.",
         )

@@ -8,7 +8,6 @@ import os
 import unicodedata
 import uuid
 from datetime import datetime
-from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -20,12 +19,13 @@ from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework import status
 
-from core import metrics
-from core.errors import ApiError, Conflict
+from core.errors import ApiError, Conflict, CoreErrorCode, conflict_from_constraint
 from core.permissions import Role, role_of
-from notes.extraction import analyze_note
-from notes.files import FileKind, kind_of, sniff
+from core.updates import UNSET, Unset
+from notes.errors import NoteErrorCode
+from notes.files import FileKind, sniff
 from notes.models import (
+    SIGNATURE_UNIQUE,
     ContentSource,
     ExtractionStatus,
     Note,
@@ -34,35 +34,42 @@ from notes.models import (
     Signature,
     SignatureMeaning,
 )
-from notes.reading import ExtractionFailed, NeedsTranscription, check_image, check_pdf, read_file
+from notes.reading import check_image, check_pdf
+from notes.tasks import process_note
 from patients.models import Patient
 
 logger = logging.getLogger("clinic.notes")
 
-UPDATABLE_FIELDS = ("content", "taken_at", "note_type")
-
 
 class InvalidPassword(ApiError):
     status_code = status.HTTP_403_FORBIDDEN
-    default_code = "invalid_password"
+    default_code = NoteErrorCode.INVALID_PASSWORD
     default_detail = "The password is not correct; the note was not signed."
 
 
 class NotAuthor(ApiError):
     status_code = status.HTTP_403_FORBIDDEN
-    default_code = "not_author"
+    default_code = NoteErrorCode.NOT_AUTHOR
     default_detail = "Only the note's author or an Admin may do this."
 
 
 def _note_signed() -> Conflict:
     return Conflict(
         "The note is signed and can no longer change; add an addendum or retract it.",
-        code="note_signed",
+        code=NoteErrorCode.NOTE_SIGNED,
     )
 
 
 def _note_retracted() -> Conflict:
-    return Conflict("The note was entered in error and is closed.", code="note_retracted")
+    return Conflict(
+        "The note was entered in error and is closed.", code=NoteErrorCode.NOTE_RETRACTED
+    )
+
+
+def _already_signed() -> Conflict:
+    return Conflict(
+        "You have already signed this note with this meaning.", code=NoteErrorCode.ALREADY_SIGNED
+    )
 
 
 def _ensure_author_or_admin(note: Note, user: User) -> None:
@@ -79,26 +86,30 @@ def _ensure_open(note: Note) -> None:
 
 def _check_content(content: str) -> None:
     if not content.strip():
-        raise ValidationError({"content": ValidationError("The note is blank.", code="blank")})
+        raise ValidationError(
+            {"content": ValidationError("The note is blank.", code=CoreErrorCode.BLANK)}
+        )
     if len(content) > settings.NOTES_MAX_CONTENT_CHARS:
         raise ValidationError(
             {
                 "content": ValidationError(
                     f"Notes are limited to {settings.NOTES_MAX_CONTENT_CHARS} characters.",
-                    code="too_long",
+                    code=NoteErrorCode.TOO_LONG,
                 )
             }
         )
     if "\x00" in content:
         raise ValidationError(
-            {"content": ValidationError("NUL characters are not allowed.", code="invalid")}
+            {
+                "content": ValidationError(
+                    "NUL characters are not allowed.", code=CoreErrorCode.INVALID
+                )
+            }
         )
 
 
 def _enqueue_processing(note: Note) -> None:
     """Queue text extraction and analysis once the current transaction commits."""
-    from notes.tasks import process_note
-
     note_id = str(note.pk)
     transaction.on_commit(lambda: process_note.delay(note_id))
 
@@ -178,8 +189,8 @@ def note_create_from_upload(
         if not sniffed.text.strip():
             raise ApiError(
                 "The file contains no text.",
-                code="empty_file",
-                errors=[{"field": "file", "code": "empty_file", "detail": "No text."}],
+                code=NoteErrorCode.EMPTY_FILE,
+                errors=[{"field": "file", "code": NoteErrorCode.EMPTY_FILE, "detail": "No text."}],
             )
         content, source = sniffed.text, ContentSource.TEXT_FILE
         _check_content(content)
@@ -209,68 +220,6 @@ def note_create_from_upload(
     return note
 
 
-def note_process(*, note_id: uuid.UUID | str) -> Note | None:
-    """The task body: read the file if needed, analyse the text, save the result.
-
-    Idempotent: a note whose extraction is already settled (done, failed,
-    needs_transcription) is left alone, and a run whose note changed meanwhile (edited,
-    reprocessed) throws its result away. Never raises for a bad file: failures are
-    recorded on the note.
-    """
-    with transaction.atomic():
-        note = Note.objects.select_for_update().filter(pk=note_id).first()
-        if note is None:
-            return None
-        if note.extraction_status not in (ExtractionStatus.PENDING, ExtractionStatus.PROCESSING):
-            return note
-        note.extraction_status = ExtractionStatus.PROCESSING
-        note.save(update_fields=["extraction_status", "updated_at"])
-    revision = note.revision
-    reads_file = note.reads_file() and not note.is_signed
-    text, source, warning = note.content, ContentSource(note.content_source), ""
-    result_status, error = ExtractionStatus.DONE, ""
-    analysis = None
-    try:
-        if reads_file:
-            with note.file.open("rb") as handle:
-                data = handle.read()
-            read = read_file(data, kind_of(note.file_content_type))
-            text, source, warning = read.text, read.source, read.warning
-        analysis = analyze_note(text, note_type=note.client_note_type or None)
-    except NeedsTranscription as exc:
-        result_status, error = ExtractionStatus.NEEDS_TRANSCRIPTION, str(exc)
-    except ExtractionFailed as exc:
-        result_status, error = ExtractionStatus.FAILED, str(exc)
-    except Exception:
-        logger.exception("Reading note %s failed", note_id)
-        result_status = ExtractionStatus.FAILED
-        error = "An unexpected error occurred while reading the note; try reprocessing it."
-    with transaction.atomic():
-        current = Note.objects.select_for_update().filter(pk=note_id).first()
-        if (
-            current is None
-            or current.revision != revision
-            or current.extraction_status != ExtractionStatus.PROCESSING
-        ):
-            return current
-        if reads_file and result_status == ExtractionStatus.DONE:
-            current.content, current.content_source = text, source
-        if analysis is not None:
-            current.sections = analysis.sections
-            current.note_type = analysis.note_type
-            current.note_type_source = analysis.note_type_source
-            current.note_type_confidence = analysis.note_type_confidence
-            current.structured_data = analysis.structured_data
-        else:
-            current.sections, current.structured_data = None, {}
-        current.extraction_status = result_status
-        current.extraction_error = error or warning
-        current.save()
-        status = str(result_status)
-        metrics.after_commit(lambda: metrics.notes_processed.labels(status=status).inc())
-    return current
-
-
 @transaction.atomic
 def note_reprocess(*, note: Note) -> Note:
     """Read and analyse the note again (after a failure, or with a newer engine)."""
@@ -286,25 +235,29 @@ def note_reprocess(*, note: Note) -> Note:
 
 
 @transaction.atomic
-def note_update(*, note: Note, by: User, **changes: Any) -> Note:
+def note_update(
+    *,
+    note: Note,
+    by: User,
+    content: str | Unset = UNSET,
+    taken_at: datetime | Unset = UNSET,
+    note_type: str | Unset | None = UNSET,
+) -> Note:
     """Edit a draft: its text (for a scanned note, the transcription), time or type."""
-    unknown = set(changes) - set(UPDATABLE_FIELDS)
-    if unknown:
-        raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
     note = Note.objects.select_for_update().get(pk=note.pk)
     _ensure_author_or_admin(note, by)
     _ensure_open(note)
     reanalyse = False
-    if "content" in changes and changes["content"] != note.content:
-        _check_content(changes["content"])
-        note.content = changes["content"]
+    if content is not UNSET and content != note.content:
+        _check_content(content)
+        note.content = content
         note.content_source = ContentSource.TRANSCRIBED if note.file else ContentSource.TYPED
         reanalyse = True
-    if "note_type" in changes and (changes["note_type"] or "") != note.client_note_type:
-        _apply_type(note, changes["note_type"])
+    if note_type is not UNSET and (note_type or "") != note.client_note_type:
+        _apply_type(note, note_type)
         reanalyse = True
-    if "taken_at" in changes:
-        note.taken_at = changes["taken_at"]
+    if taken_at is not UNSET:
+        note.taken_at = taken_at
     note.full_clean(exclude=["file"], validate_constraints=False)
     if reanalyse:
         note.revision += 1
@@ -339,16 +292,15 @@ def _record_signature(*, note: Note, signer: User, meaning: str) -> Signature:
     if note.extraction_status in (ExtractionStatus.PENDING, ExtractionStatus.PROCESSING):
         raise Conflict(
             "The note is still being read; sign it once extraction has finished.",
-            code="extraction_pending",
+            code=NoteErrorCode.EXTRACTION_PENDING,
         )
     if not note.content.strip():
         raise Conflict(
-            "The note has no text to sign; transcribe it first.", code="note_not_transcribed"
+            "The note has no text to sign; transcribe it first.",
+            code=NoteErrorCode.NOTE_NOT_TRANSCRIBED,
         )
     if Signature.objects.filter(note=note, signer=signer, meaning=meaning).exists():
-        raise Conflict(
-            "You have already signed this note with this meaning.", code="already_signed"
-        )
+        raise _already_signed()
     full_name = signer.get_full_name()
     signature = Signature(
         note=note,
@@ -362,9 +314,7 @@ def _record_signature(*, note: Note, signer: User, meaning: str) -> Signature:
         with transaction.atomic():
             signature.save(force_insert=True)
     except IntegrityError as exc:
-        raise Conflict(
-            "You have already signed this note with this meaning.", code="already_signed"
-        ) from exc
+        raise conflict_from_constraint(exc, {SIGNATURE_UNIQUE: _already_signed()}) from exc
     if note.status != NoteStatus.SIGNED:
         note.status = NoteStatus.SIGNED
         note.save(update_fields=["status", "updated_at"])
@@ -387,17 +337,19 @@ def note_add_addendum(
     if parent.parent_id:
         raise Conflict(
             "Add the addendum to the original note, not to another addendum.",
-            code="note_is_addendum",
+            code=NoteErrorCode.NOTE_IS_ADDENDUM,
         )
     if not parent.is_signed:
         raise Conflict(
-            "Only signed notes take addenda; edit the draft instead.", code="note_not_signed"
+            "Only signed notes take addenda; edit the draft instead.",
+            code=NoteErrorCode.NOTE_NOT_SIGNED,
         )
     if taken_at < parent.taken_at:
         raise ValidationError(
             {
                 "taken_at": ValidationError(
-                    "An addendum cannot be dated before the note it adds to.", code="before_parent"
+                    "An addendum cannot be dated before the note it adds to.",
+                    code=NoteErrorCode.BEFORE_PARENT,
                 )
             }
         )
@@ -419,7 +371,9 @@ def note_retract(*, note: Note, by: User, reason: str) -> Note:
     if note.is_retracted:
         raise _note_retracted()
     if not reason.strip():
-        raise ValidationError({"reason": ValidationError("Give a reason.", code="blank")})
+        raise ValidationError(
+            {"reason": ValidationError("Give a reason.", code=CoreErrorCode.BLANK)}
+        )
     note.status = NoteStatus.ENTERED_IN_ERROR
     note.retracted_at = timezone.now()
     note.retracted_by = by

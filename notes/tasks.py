@@ -1,10 +1,10 @@
-"""Celery tasks for notes: load by id, call the service, nothing more."""
+"""Celery tasks for notes: load by id, call the processing body, nothing more."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from notes.services import note_process
+from notes.processing import note_process
 
 
 @shared_task(acks_late=True, ignore_result=True)

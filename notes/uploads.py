@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler
 from rest_framework.parsers import MultiPartParser
 
-from core.errors import PayloadTooLarge
+from core.errors import CoreErrorCode, PayloadTooLarge
 
 # Room for the multipart envelope (boundaries, part headers, small form fields) on top
 # of the file itself.
@@ -32,7 +32,8 @@ def max_upload_bytes() -> int:
 
 def too_large() -> PayloadTooLarge:
     return PayloadTooLarge(
-        f"Note files are limited to {settings.NOTES_MAX_UPLOAD_MB} MB.", code="request_too_large"
+        f"Note files are limited to {settings.NOTES_MAX_UPLOAD_MB} MB.",
+        code=CoreErrorCode.REQUEST_TOO_LARGE,
     )
 
 

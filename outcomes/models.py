@@ -12,13 +12,17 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from outcomes.errors import OutcomeErrorCode
+
 CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,49}$"
+# The natural primary key (its constraint name differs between databases).
+CODE_UNIQUE = "outcomes_outcome.code"
 MAX_SEVERITY = 1000
 
 code_validator = RegexValidator(
     CODE_PATTERN,
     message="Use 1 to 50 lower-case letters, digits, '-' or '_', starting with a letter or digit.",
-    code="invalid_code",
+    code=OutcomeErrorCode.INVALID_CODE,
 )
 
 

@@ -35,11 +35,11 @@ class PatientAdmin(OneAtATimeDeleteMixin, admin.ModelAdmin[Patient]):
         self, request: HttpRequest, obj: Patient, form: ModelForm[Any], change: bool
     ) -> None:
         # One write path: the same services as the API.
-        data = {name: form.cleaned_data.get(name) for name in EDITABLE_FIELDS}
+        data: dict[str, Any] = {name: form.cleaned_data.get(name) for name in EDITABLE_FIELDS}
         if change:
             patient_update(patient=Patient.objects.get(pk=obj.pk), **data)
         else:
-            created = patient_create(**data)  # type: ignore[arg-type]
+            created = patient_create(**data)
             obj.pk, obj.mrn = created.pk, created.mrn
 
     def delete_model(self, request: HttpRequest, obj: Patient) -> None:

@@ -6,15 +6,18 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
-import phonenumbers
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from core.errors import CoreErrorCode
+from core.validators import clean_phone
+from patients.errors import PatientErrorCode
+
 MAX_AGE_YEARS = 130
+EMAIL_UNIQUE = "patients_email_unique_ci"
 MAX_SEARCH_WORDS = 8
 
 
@@ -23,17 +26,6 @@ class Gender(models.TextChoices):
     MALE = "male", "Male"
     OTHER = "other", "Other"
     UNKNOWN = "unknown", "Unknown"
-
-
-def normalise_phone(raw: str) -> str:
-    """Parse ``raw`` (E.164, or national in ``PHONE_DEFAULT_REGION``) into E.164."""
-    try:
-        number = phonenumbers.parse(raw, settings.PHONE_DEFAULT_REGION)
-    except phonenumbers.NumberParseException:
-        raise ValidationError("Enter a valid phone number.", code="invalid_phone") from None
-    if not phonenumbers.is_valid_number(number):
-        raise ValidationError("Enter a valid phone number.", code="invalid_phone")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 class PatientQuerySet(models.QuerySet["Patient"]):
@@ -112,7 +104,7 @@ class Patient(models.Model):
             models.UniqueConstraint(
                 Lower("email"),
                 condition=Q(email__isnull=False),
-                name="patients_email_unique_ci",
+                name=EMAIL_UNIQUE,
                 violation_error_message="A patient with this email already exists.",
             ),
             models.CheckConstraint(
@@ -146,30 +138,27 @@ class Patient(models.Model):
         for name in ("first_name", "last_name"):
             if not getattr(self, name):
                 errors.setdefault(name, []).append(
-                    ValidationError("This field may not be blank.", code="blank")
+                    ValidationError("This field may not be blank.", code=CoreErrorCode.BLANK)
                 )
         if self.email is not None:
             self.email = self.email.strip().lower() or None
-        if self.phone is not None:
-            raw = self.phone.strip()
-            if raw:
-                try:
-                    self.phone = normalise_phone(raw)
-                except ValidationError as exc:
-                    errors.setdefault("phone", []).append(exc)
-            else:
-                self.phone = None
+        try:
+            self.phone = clean_phone(self.phone)
+        except ValidationError as exc:
+            errors.setdefault("phone", []).append(exc)
         if self.date_of_birth:
             today = timezone.localdate()
             if self.date_of_birth > today:
                 errors.setdefault("date_of_birth", []).append(
-                    ValidationError("Date of birth cannot be in the future.", code="future")
+                    ValidationError(
+                        "Date of birth cannot be in the future.", code=CoreErrorCode.FUTURE
+                    )
                 )
             elif self.date_of_birth < today - timedelta(days=int(MAX_AGE_YEARS * 365.25)):
                 errors.setdefault("date_of_birth", []).append(
                     ValidationError(
                         f"Date of birth cannot be more than {MAX_AGE_YEARS} years ago.",
-                        code="too_old",
+                        code=PatientErrorCode.TOO_OLD,
                     )
                 )
         if errors:

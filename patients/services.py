@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
-from core.errors import Conflict
-from patients.dependents import blocking_dependents, describe
-from patients.models import Gender, MrnSequence, Patient
-
-EDITABLE_FIELDS = ("first_name", "last_name", "date_of_birth", "gender", "email", "phone")
+from core.errors import Conflict, conflict_from_constraint, conflict_from_protected
+from core.updates import UNSET, Unset, model_update, update_fields
+from patients.errors import PatientErrorCode
+from patients.models import EMAIL_UNIQUE, Gender, MrnSequence, Patient
 
 
 def _next_mrn() -> str:
@@ -24,11 +22,17 @@ def _next_mrn() -> str:
     return f"MRN-{sequence.last_value:06d}"
 
 
+def _duplicate_email() -> Conflict:
+    return Conflict(
+        "A patient with this email already exists.", code=PatientErrorCode.DUPLICATE_EMAIL
+    )
+
+
 def _ensure_email_free(patient: Patient) -> None:
     if patient.email and (
         Patient.objects.filter(email__iexact=patient.email).exclude(pk=patient.pk).exists()
     ):
-        raise Conflict("A patient with this email already exists.", code="duplicate_email")
+        raise _duplicate_email()
 
 
 def _save(patient: Patient) -> Patient:
@@ -39,11 +43,7 @@ def _save(patient: Patient) -> Patient:
             patient.save()
     except IntegrityError as exc:
         # The unique index is the real guard when two requests race past the check.
-        if "email" in str(exc).lower():
-            raise Conflict(
-                "A patient with this email already exists.", code="duplicate_email"
-            ) from exc
-        raise
+        raise conflict_from_constraint(exc, {EMAIL_UNIQUE: _duplicate_email()}) from exc
     return patient
 
 
@@ -71,33 +71,43 @@ def patient_create(
 
 
 @transaction.atomic
-def patient_update(*, patient: Patient, **changes: Any) -> Patient:
-    """Change demographics; the MRN never changes."""
-    unknown = set(changes) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
-    for name, value in changes.items():
-        setattr(patient, name, value)
+def patient_update(
+    *,
+    patient: Patient,
+    first_name: str | Unset = UNSET,
+    last_name: str | Unset = UNSET,
+    date_of_birth: date | Unset = UNSET,
+    gender: str | Unset = UNSET,
+    email: str | Unset | None = UNSET,
+    phone: str | Unset | None = UNSET,
+) -> Patient:
+    """Change demographics (the fields given); the MRN never changes."""
+    model_update(
+        instance=patient,
+        data={
+            "first_name": first_name,
+            "last_name": last_name,
+            "date_of_birth": date_of_birth,
+            "gender": gender,
+            "email": email,
+            "phone": phone,
+        },
+    )
     return _save(patient)
+
+
+EDITABLE_FIELDS = update_fields(patient_update)
 
 
 @transaction.atomic
 def patient_delete(*, patient: Patient) -> None:
-    """Delete a patient who has no clinical records; otherwise 409 naming them."""
-    found = blocking_dependents(patient)
-    if found:
-        raise Conflict(
-            f"The patient cannot be deleted while they have {describe(found)}.",
-            code="patient_has_records",
-            dependents=dict(found),
-        )
+    """Delete a patient no record refers to; otherwise 409 ``has_dependents`` naming them
+    (the PROTECT foreign keys of appointments, interactions, notes, ... say who)."""
     try:
-        patient.delete()
+        with transaction.atomic():
+            patient.delete()
     except ProtectedError as exc:
-        raise Conflict(
-            "The patient cannot be deleted while other records refer to them.",
-            code="patient_has_records",
-        ) from exc
+        raise conflict_from_protected(exc, what="The patient") from exc
 
 
 @transaction.atomic

@@ -6,7 +6,7 @@ from typing import Any
 
 from celery import shared_task
 
-from summaries.services import RunOutcome, claim_lease, summary_run, summary_sweep_stuck
+from summaries.runs import RunOutcome, claim_lease, summary_run, summary_sweep_stuck
 
 
 @shared_task(bind=True, acks_late=True, max_retries=None)

@@ -5,10 +5,10 @@ the API's own code (``blank``, ``invalid_phone``, ``duplicate_email``, ``outcome
 
 from __future__ import annotations
 
-from enum import StrEnum
+from core.errors import ErrorCode
 
 
-class TransferErrorCode(StrEnum):
+class TransferErrorCode(ErrorCode):
     # File level (the whole request is refused).
     FILE_REQUIRED = "file_required"
     FILE_TOO_LARGE = "file_too_large"

@@ -41,10 +41,12 @@ from appointments.models import Appointment
 from core import metrics
 from core.errors import Conflict
 from core.serializers import AwareDateTimeField
+from core.validators import validate_not_future
 from doctors.models import Doctor
+from interactions.errors import InteractionErrorCode
 from interactions.models import MAX_NOTES_LENGTH, Interaction, InteractionStatus
-from interactions.services import CLOCK_SKEW
 from outcomes.models import Outcome
+from patients.errors import PatientErrorCode
 from patients.models import Gender, MrnSequence, Patient
 from transfers.errors import TransferErrorCode as Code
 from transfers.formats import FileRejected, ParsedFile, parse
@@ -403,7 +405,11 @@ def _check_emails(items: list[tuple[_Row, _PatientRow]]) -> None:
             continue
         owner = taken.get(email)
         if owner is not None and owner != item.match:
-            row.add("email", "duplicate_email", "A patient with this email already exists.")
+            row.add(
+                "email",
+                PatientErrorCode.DUPLICATE_EMAIL,
+                "A patient with this email already exists.",
+            )
 
 
 def _merge_updates(
@@ -621,7 +627,7 @@ def _interaction_from_row(
         # Rule 2 of interactions.services: a new entry needs an active outcome.
         row.add(
             "outcome",
-            "outcome_inactive",
+            InteractionErrorCode.OUTCOME_INACTIVE,
             f"The outcome '{code}' is inactive and cannot be used for new interactions.",
         )
     occurred_at: dt.datetime | None = None
@@ -634,9 +640,16 @@ def _interaction_from_row(
         except serializers.ValidationError as exc:
             for detail in cast(list[Any], exc.detail):
                 row.add("occurred_at", getattr(detail, "code", Code.INVALID), str(detail))
-        if occurred_at is not None and occurred_at > now + CLOCK_SKEW:
-            # Rule 1: not later than now plus the clock-skew allowance.
-            row.add("occurred_at", "future", "An interaction cannot be recorded for the future.")
+        if occurred_at is not None:
+            try:  # rule 1 of the interaction services, with their validator
+                validate_not_future(
+                    occurred_at,
+                    field="occurred_at",
+                    message="An interaction cannot be recorded for the future.",
+                    now=now,
+                )
+            except ValidationError as exc:
+                _django_errors(row, exc)
     notes = row.text("notes", max_length=MAX_NOTES_LENGTH) or ""
     doctor_id = row.uuid("doctor_id")
     appointment_id = row.uuid("appointment_id")
@@ -690,7 +703,9 @@ def _resolve_interactions(items: list[tuple[_Row, _InteractionRow]]) -> None:
             elif item.patient_id is not None and owner != item.patient_id:
                 # Rule 3: the appointment belongs to the same patient.
                 row.add(
-                    "appointment_id", "other_patient", "The appointment belongs to another patient."
+                    "appointment_id",
+                    InteractionErrorCode.OTHER_PATIENT,
+                    "The appointment belongs to another patient.",
                 )
         if item.given_id is not None and item.given_id in taken:
             row.add("id", Code.ALREADY_EXISTS, "An interaction has this id.")

@@ -11,7 +11,9 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.api.serializers import MeSerializer, TokenRequestSerializer, TokenSerializer
+from accounts.errors import AccountErrorCode
 from accounts.services import token_issue, token_revoke
+from core.actors import actor_of
 from core.authentication import BearerTokenAuthentication
 from core.permissions import PublicEndpoint, Role, ViewerAction, role_of
 
@@ -21,7 +23,10 @@ class TokenView(APIView):
 
     throttle_scope = "token"
     error_statuses = {
-        "post": {401: "`invalid_credentials`: wrong username or password.", 429: None}
+        "post": {
+            401: {AccountErrorCode.INVALID_CREDENTIALS: "wrong username or password."},
+            429: None,
+        }
     }
     # Bearer only: a browser session must not be able to mint tokens without CSRF checks.
     authentication_classes = [BearerTokenAuthentication]
@@ -64,7 +69,8 @@ class TokenView(APIView):
         )
         if user is None or role_of(user) == Role.NONE:
             raise exceptions.AuthenticationFailed(
-                "Unable to log in with the provided credentials.", code="invalid_credentials"
+                "Unable to log in with the provided credentials.",
+                code=AccountErrorCode.INVALID_CREDENTIALS,
             )
         token, expires_at = token_issue(user=user)
         return Response(TokenSerializer({"token": token, "expires_at": expires_at}).data)
@@ -84,11 +90,11 @@ class MeView(APIView):
 
     @extend_schema(tags=["auth"], operation_id="auth_me", responses={200: MeSerializer})
     def get(self, request: Request) -> Response:
-        user = request.user
+        user = actor_of(request)
         data = {
             "id": user.pk,
             "username": user.get_username(),
-            "full_name": user.get_full_name(),  # type: ignore[union-attr]
+            "full_name": user.get_full_name(),
             "role": role_of(user).label,
         }
         return Response(MeSerializer(data).data)

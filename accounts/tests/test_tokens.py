@@ -71,6 +71,31 @@ def test_expired_token_is_rejected(api_client: APIClient, provider) -> None:
     assert not AuthToken.objects.filter(user=provider).exists()  # expired tokens are purged
 
 
+def test_issuing_a_token_purges_the_users_expired_ones(api_client: APIClient, provider) -> None:
+    _login(api_client, "pat", "correct-horse-9")
+    AuthToken.objects.filter(user=provider).update(expiry=timezone.now() - timedelta(seconds=1))
+    fresh = _login(api_client, "pat", "correct-horse-9").json()["token"]
+    assert AuthToken.objects.filter(user=provider).count() == 1
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {fresh}")
+    assert api_client.get("/api/v1/auth/me/").status_code == 200
+
+
+@pytest.mark.parametrize("role", ["Viewer", "Provider", "Admin"])
+def test_the_token_lookup_reads_the_role_of_each_group(api_client: APIClient, make_user, role):
+    make_user(Role.from_label(role), username="who", password="pw-who-12345")
+    token = _login(api_client, "who", "pw-who-12345").json()["token"]
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert api_client.get("/api/v1/auth/me/").json()["role"] == role
+
+
+def test_a_token_of_a_deactivated_user_is_refused(api_client: APIClient, provider) -> None:
+    token = _login(api_client, "pat", "correct-horse-9").json()["token"]
+    provider.is_active = False
+    provider.save(update_fields=["is_active"])
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert api_client.get("/api/v1/auth/me/").status_code == 401
+
+
 def test_revoke_own_token(api_client: APIClient, provider) -> None:
     token = _login(api_client, "pat", "correct-horse-9").json()["token"]
     other = _login(api_client, "pat", "correct-horse-9").json()["token"]

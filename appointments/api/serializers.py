@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import Any
 
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
+from appointments.hours import clinic_zone
 from appointments.models import MAX_DURATION_MINUTES, MIN_DURATION_MINUTES, Appointment
 from core.serializers import AwareDateTimeField, StrictFieldsMixin, reject_nul
 from doctors.models import Doctor
@@ -137,4 +139,38 @@ class AppointmentCancelSerializer(StrictFieldsMixin, serializers.Serializer[Any]
         max_length=2000,
         validators=[reject_nul],
         help_text="Why the appointment is cancelled (optional).",
+    )
+
+
+class AvailabilityQuerySerializer(StrictFieldsMixin, serializers.Serializer[Any]):
+    date = serializers.DateField(help_text="The clinic's calendar day, YYYY-MM-DD.")
+    duration = serializers.IntegerField(
+        min_value=MIN_DURATION_MINUTES,
+        max_value=MAX_DURATION_MINUTES,
+        default=30,
+        help_text="Appointment length in minutes (15-180).",
+    )
+
+    def validate_date(self, value: Any) -> Any:
+        if value.year >= 9999:
+            raise serializers.ValidationError("Date out of range.")
+        return value
+
+
+class ClinicDateTimeField(serializers.DateTimeField):
+    """Rendered in the clinic's time zone (with its offset) rather than in UTC."""
+
+    def default_timezone(self) -> tzinfo:
+        return clinic_zone()
+
+
+class AvailabilitySerializer(serializers.Serializer[Any]):
+    doctor_id = serializers.UUIDField()
+    date = serializers.DateField()
+    duration_minutes = serializers.IntegerField()
+    slot_minutes = serializers.IntegerField(help_text="The grid the start times lie on.")
+    time_zone = serializers.CharField(help_text="The clinic's time zone (CLINIC_TIME_ZONE).")
+    slots = serializers.ListField(
+        child=ClinicDateTimeField(),
+        help_text="Free start times, in the clinic's time zone, earliest first.",
     )

@@ -1,13 +1,28 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from django.conf import settings
+from django.utils import timezone
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
-from appointments.api.serializers import AppointmentCancelSerializer, AppointmentSerializer
+from appointments.api.serializers import (
+    AppointmentCancelSerializer,
+    AppointmentSerializer,
+    AvailabilityQuerySerializer,
+    AvailabilitySerializer,
+)
+from appointments.availability import free_starts
+from appointments.errors import AppointmentErrorCode
 from appointments.filters import AppointmentFilterSet
 from appointments.models import Appointment
 from appointments.services import (
@@ -18,16 +33,26 @@ from appointments.services import (
     appointment_mark_no_show,
     appointment_reschedule,
 )
-from core.permissions import ClinicalRecord
-from core.schema import ErrorSerializer
+from core.actors import actor_of
+from core.errors import CoreErrorCode, ErrorCode
+from core.permissions import ClinicalRecord, Configuration
+from core.schema import error_response
+from doctors.models import Doctor
 
-BOOKING_CONFLICT = (
-    "`doctor_inactive`; `doctor_conflict` or `patient_conflict`: the slot overlaps a "
-    "scheduled appointment; the body adds `conflicting_appointment_id` and "
-    "`next_available` (up to three free start times)."
+OVERLAP = (
+    "the slot overlaps a scheduled appointment; the body adds `conflicting_appointment_id` "
+    "and `next_available` (up to three free start times)."
 )
-NOT_SCHEDULED = "`already_cancelled` or `not_scheduled`: the appointment is not scheduled."
-NOT_STARTED = NOT_SCHEDULED + " `not_started`: it has not started yet."
+BOOKING_CONFLICT: dict[ErrorCode, str] = {
+    AppointmentErrorCode.DOCTOR_INACTIVE: "the doctor is inactive.",
+    AppointmentErrorCode.DOCTOR_CONFLICT: OVERLAP,
+    AppointmentErrorCode.PATIENT_CONFLICT: OVERLAP,
+}
+NOT_SCHEDULED: dict[ErrorCode, str] = {
+    AppointmentErrorCode.ALREADY_CANCELLED: "the appointment is cancelled.",
+    AppointmentErrorCode.NOT_SCHEDULED: "the appointment is completed or a no-show.",
+}
+NOT_STARTED = {**NOT_SCHEDULED, AppointmentErrorCode.NOT_STARTED: "it has not started yet."}
 
 CONFLICT_EXAMPLE = OpenApiExample(
     "Double booking",
@@ -48,9 +73,7 @@ CONFLICT_EXAMPLE = OpenApiExample(
 )
 BOOKED = {
     201: AppointmentSerializer,
-    409: OpenApiResponse(
-        ErrorSerializer, description=BOOKING_CONFLICT, examples=[CONFLICT_EXAMPLE]
-    ),
+    409: error_response(409, BOOKING_CONFLICT, examples=[CONFLICT_EXAMPLE]),
 }
 
 
@@ -62,7 +85,12 @@ BOOKED = {
         summary="Reschedule or change the reason",
         description="A change of `start_time`, `duration_minutes`, `doctor_id` or "
         "`patient_id` re-checks every booking rule; only scheduled appointments move.",
-        responses={200: AppointmentSerializer, 409: BOOKED[409]},
+        responses={
+            200: AppointmentSerializer,
+            409: error_response(
+                409, {**BOOKING_CONFLICT, **NOT_SCHEDULED}, examples=[CONFLICT_EXAMPLE]
+            ),
+        },
     ),
     destroy=extend_schema(summary="Delete an appointment without clinical records (Admin)"),
 )
@@ -75,8 +103,12 @@ class AppointmentViewSet(viewsets.ModelViewSet[Appointment]):
     ordering_fields = ["start_time", "end_time", "created_at", "status"]
     ordering = ["start_time"]
     error_statuses = {
-        "partial_update": {409: BOOKING_CONFLICT + " " + NOT_SCHEDULED},
-        "destroy": {409: "`appointment_has_records`: clinical records refer to it."},
+        "destroy": {
+            409: {
+                CoreErrorCode.HAS_DEPENDENTS: "clinical records refer to it (`dependents`); "
+                "cancel it instead."
+            }
+        },
         "cancel": {409: NOT_SCHEDULED},
         "complete": {409: NOT_STARTED},
         "no_show": {409: NOT_STARTED},
@@ -84,7 +116,7 @@ class AppointmentViewSet(viewsets.ModelViewSet[Appointment]):
 
     def perform_create(self, serializer: BaseSerializer[Appointment]) -> None:
         serializer.instance = appointment_book(
-            **serializer.validated_data, booked_by=self.request.user
+            **serializer.validated_data, booked_by=actor_of(self.request)
         )
 
     def perform_update(self, serializer: BaseSerializer[Appointment]) -> None:
@@ -131,3 +163,63 @@ class AppointmentViewSet(viewsets.ModelViewSet[Appointment]):
         return Response(
             AppointmentSerializer(appointment_mark_no_show(appointment=self.get_object())).data
         )
+
+
+class DoctorAvailabilityView(GenericAPIView[Doctor]):
+    """``GET /doctors/{id}/availability/``: scheduling's view of a doctor's day (it lives
+    here, with the booking rules it shares, so that doctors never imports appointments)."""
+
+    queryset = Doctor.objects.all()
+    permission_classes = [Configuration]
+    serializer_class = AvailabilitySerializer
+
+    @extend_schema(
+        summary="Free start times of a doctor on a day",
+        operation_id="api_v1_doctors_availability_retrieve",
+        tags=["api"],
+        description="Start times on the clinic's calendar day (CLINIC_TIME_ZONE) on a grid of "
+        "SCHEDULING_SLOT_MINUTES, inside CLINIC_OPENING_HOURS, after the present moment, "
+        "where an appointment of `duration` minutes would not overlap one of the doctor's "
+        "scheduled appointments. An inactive doctor has no free times.",
+        parameters=[
+            OpenApiParameter(
+                "date", str, required=True, description="The clinic's calendar day, YYYY-MM-DD."
+            ),
+            OpenApiParameter(
+                "duration",
+                int,
+                required=False,
+                description="Appointment length in minutes, 15 to 180 (default 30).",
+            ),
+        ],
+        responses=AvailabilitySerializer,
+        examples=[
+            OpenApiExample(
+                "Availability",
+                value={
+                    "doctor_id": "0b6f3c1e-6d1a-4c55-8a3e-2f0f5b7d9a01",
+                    "date": "2026-12-01",
+                    "duration_minutes": 30,
+                    "slot_minutes": 15,
+                    "time_zone": "Europe/Berlin",
+                    "slots": ["2026-12-01T08:00:00+01:00", "2026-12-01T08:15:00+01:00"],
+                },
+                response_only=True,
+            )
+        ],
+    )
+    def get(self, request: Request, pk: str) -> Response:
+        doctor = self.get_object()
+        query = AvailabilityQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        day, duration = query.validated_data["date"], query.validated_data["duration"]
+        slots = free_starts(doctor=doctor, day=day, duration_minutes=duration, now=timezone.now())
+        body = {
+            "doctor_id": doctor.pk,
+            "date": day,
+            "duration_minutes": duration,
+            "slot_minutes": settings.SCHEDULING_SLOT_MINUTES,
+            "time_zone": settings.CLINIC_TIME_ZONE,
+            "slots": slots,
+        }
+        return Response(AvailabilitySerializer(body).data)

@@ -187,7 +187,7 @@ def test_patient_with_appointments_cannot_be_deleted(admin_client_api, day):
     response = admin_client_api.delete(f"/api/v1/patients/{appointment.patient_id}/")
     assert response.status_code == 409
     body = response.json()
-    assert body["code"] == "patient_has_records"
+    assert body["code"] == "has_dependents"
     assert body["dependents"] == {"appointments": 1}
     assert "1 appointment" in body["detail"]
 

@@ -122,6 +122,10 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     )
+# No transaction per request: each service opens its own (@transaction.atomic), so a
+# task published with on_commit goes out when the write commits (summaries, notes), and
+# a service that must publish before returning (summary_request, which reports a broker
+# failure as 503) can run outside any transaction.
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 
 # --- Cache and Redis -------------------------------------------------------------------
@@ -265,7 +269,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "core.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "core.filters.ListFilterBackend",
         "core.filters.StrictOrderingFilter",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-from datetime import tzinfo
 from typing import Any
 
 from django.contrib.auth.models import User
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
-from appointments.hours import clinic_zone
-from appointments.models import MAX_DURATION_MINUTES, MIN_DURATION_MINUTES, Appointment
 from core.serializers import StrictFieldsMixin, reject_nul
 from doctors.models import Doctor
 
@@ -73,16 +70,16 @@ class DoctorSerializer(StrictFieldsMixin, serializers.ModelSerializer[Doctor]):
         validators: list[Any] = []
 
 
-class DoctorAppointmentSerializer(serializers.ModelSerializer[Appointment]):
+# Described field by field: the doctors app does not import the appointments app.
+class DoctorAppointmentSerializer(serializers.Serializer[Any]):
     """A scheduled appointment of a deactivated doctor, to be moved to another doctor."""
 
+    id = serializers.UUIDField(read_only=True)
     patient_id = serializers.UUIDField(read_only=True)
     patient_name = serializers.CharField(source="patient.full_name", read_only=True)
-
-    class Meta:
-        model = Appointment
-        fields = ["id", "patient_id", "patient_name", "start_time", "end_time", "duration_minutes"]
-        read_only_fields = fields
+    start_time = serializers.DateTimeField(read_only=True)
+    end_time = serializers.DateTimeField(read_only=True)
+    duration_minutes = serializers.IntegerField(read_only=True)
 
 
 class DoctorStatusSerializer(DoctorSerializer):
@@ -95,37 +92,3 @@ class DoctorStatusSerializer(DoctorSerializer):
 
     class Meta(DoctorSerializer.Meta):
         fields = [*DoctorSerializer.Meta.fields, "future_appointments"]
-
-
-class AvailabilityQuerySerializer(StrictFieldsMixin, serializers.Serializer[Any]):
-    date = serializers.DateField(help_text="The clinic's calendar day, YYYY-MM-DD.")
-    duration = serializers.IntegerField(
-        min_value=MIN_DURATION_MINUTES,
-        max_value=MAX_DURATION_MINUTES,
-        default=30,
-        help_text="Appointment length in minutes (15-180).",
-    )
-
-    def validate_date(self, value: Any) -> Any:
-        if value.year >= 9999:
-            raise serializers.ValidationError("Date out of range.")
-        return value
-
-
-class ClinicDateTimeField(serializers.DateTimeField):
-    """Rendered in the clinic's time zone (with its offset) rather than in UTC."""
-
-    def default_timezone(self) -> tzinfo:
-        return clinic_zone()
-
-
-class AvailabilitySerializer(serializers.Serializer[Any]):
-    doctor_id = serializers.UUIDField()
-    date = serializers.DateField()
-    duration_minutes = serializers.IntegerField()
-    slot_minutes = serializers.IntegerField(help_text="The grid the start times lie on.")
-    time_zone = serializers.CharField(help_text="The clinic's time zone (CLINIC_TIME_ZONE).")
-    slots = serializers.ListField(
-        child=ClinicDateTimeField(),
-        help_text="Free start times, in the clinic's time zone, earliest first.",
-    )

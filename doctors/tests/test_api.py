@@ -114,8 +114,8 @@ def test_delete_protection(admin_client_api):
     AppointmentFactory.create(doctor=busy, start_time=at(future_weekday(), 11))
     response = admin_client_api.delete(f"{URL}{busy.pk}/")
     assert response.status_code == 409
-    assert response.json()["code"] == "has_appointments"
-    assert response.json()["appointments"] == 2
+    assert response.json()["code"] == "has_dependents"
+    assert response.json()["dependents"] == {"appointments": 2}
     assert "2 appointments" in response.json()["detail"]
     free = DoctorFactory.create()
     assert admin_client_api.delete(f"{URL}{free.pk}/").status_code == 204

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from appointments.models import Appointment
 from core.serializers import AwareDateTimeField, StrictFieldsMixin, reject_nul
 from doctors.models import Doctor
+from interactions.errors import InteractionErrorCode
 from interactions.models import MAX_NOTES_LENGTH, Interaction
 from outcomes.models import Outcome
 from patients.models import Patient
@@ -187,7 +188,7 @@ class InteractionAmendSerializer(StrictFieldsMixin, serializers.Serializer[Any])
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs:
             raise serializers.ValidationError(
-                "Give at least one corrected field.", code="no_changes"
+                "Give at least one corrected field.", code=InteractionErrorCode.NO_CHANGES
             )
         return attrs
 

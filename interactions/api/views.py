@@ -8,7 +8,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
@@ -17,15 +16,18 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.actors import actor_of
+from core.errors import ErrorCode
 from core.filters import flag_param
 from core.permissions import ProviderAction
-from core.schema import ErrorSerializer
+from core.schema import error_response
 from interactions.api.serializers import (
     InteractionAmendSerializer,
     InteractionCreateSerializer,
     InteractionRetractSerializer,
     InteractionSerializer,
 )
+from interactions.errors import InteractionErrorCode
 from interactions.filters import InteractionFilterSet, PatientInteractionFilterSet
 from interactions.models import Interaction, InteractionStatus
 from interactions.services import interaction_amend, interaction_record, interaction_retract
@@ -37,7 +39,9 @@ INCLUDE_HISTORY = OpenApiParameter(
     description="Also list amended and retracted entries (default `false`: current only). "
     "A `status` filter implies it.",
 )
-NOT_CURRENT = "`not_current`: the entry has already been amended or retracted."
+NOT_CURRENT: dict[ErrorCode, str] = {
+    InteractionErrorCode.NOT_CURRENT: "the entry has already been amended or retracted."
+}
 NOT_CURRENT_EXAMPLE = OpenApiExample(
     "Already amended",
     value={
@@ -102,15 +106,16 @@ class InteractionViewSet(
     @extend_schema(
         summary="Record an interaction",
         description="Unknown patient, doctor or appointment, an unknown or inactive "
-        "outcome (`outcome_inactive`), an appointment of another patient, a future or "
-        "naive `occurred_at`, or notes over 20,000 characters are 400s naming the field.",
+        f"outcome (`{InteractionErrorCode.OUTCOME_INACTIVE}`), an appointment of another "
+        "patient, a future or naive `occurred_at`, or notes over 20,000 characters are 400s "
+        "naming the field.",
         request=InteractionCreateSerializer,
         responses={201: InteractionSerializer},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         body = InteractionCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        interaction = interaction_record(**body.validated_data, recorded_by=request.user)
+        interaction = interaction_record(**body.validated_data, recorded_by=actor_of(request))
         return Response(InteractionSerializer(interaction).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -121,9 +126,7 @@ class InteractionViewSet(
         request=InteractionAmendSerializer,
         responses={
             201: InteractionSerializer,
-            409: OpenApiResponse(
-                ErrorSerializer, description=NOT_CURRENT, examples=[NOT_CURRENT_EXAMPLE]
-            ),
+            409: error_response(409, NOT_CURRENT, examples=[NOT_CURRENT_EXAMPLE]),
         },
     )
     @action(detail=True, methods=["post"])
@@ -131,7 +134,7 @@ class InteractionViewSet(
         body = InteractionAmendSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         amendment = interaction_amend(
-            interaction=self.get_object(), amended_by=request.user, **body.validated_data
+            interaction=self.get_object(), amended_by=actor_of(request), **body.validated_data
         )
         return Response(InteractionSerializer(amendment).data, status=status.HTTP_201_CREATED)
 
@@ -141,9 +144,7 @@ class InteractionViewSet(
         request=InteractionRetractSerializer,
         responses={
             200: InteractionSerializer,
-            409: OpenApiResponse(
-                ErrorSerializer, description=NOT_CURRENT, examples=[NOT_CURRENT_EXAMPLE]
-            ),
+            409: error_response(409, NOT_CURRENT, examples=[NOT_CURRENT_EXAMPLE]),
         },
     )
     @action(detail=True, methods=["post"])
@@ -153,7 +154,7 @@ class InteractionViewSet(
         retracted = interaction_retract(
             interaction=self.get_object(),
             reason=body.validated_data["reason"],
-            retracted_by=request.user,
+            retracted_by=actor_of(request),
         )
         return Response(InteractionSerializer(retracted).data)
 

@@ -395,7 +395,7 @@ def test_patient_with_interactions_cannot_be_deleted(admin_client_api):
     response = admin_client_api.delete(f"/api/v1/patients/{interaction.patient_id}/")
     assert response.status_code == 409
     body = response.json()
-    assert body["code"] == "patient_has_records"
+    assert body["code"] == "has_dependents"
     assert body["dependents"] == {"interactions": 1}
     assert "1 interaction" in body["detail"]
 
@@ -465,7 +465,8 @@ def test_an_appointment_with_interactions_cannot_be_deleted(admin_client_api) ->
     )
     response = admin_client_api.delete(f"/api/v1/appointments/{appointment.pk}/")
     assert response.status_code == 409
-    assert response.json()["code"] == "appointment_has_records"
+    assert response.json()["code"] == "has_dependents"
+    assert response.json()["dependents"] == {"interactions": 1}
     assert Interaction.objects.filter(appointment=appointment).count() == 1
 
 

@@ -23,8 +23,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 
-from core.errors import ServiceUnavailable
+from core.actors import actor_of
+from core.errors import CoreErrorCode, ErrorCode, ServiceUnavailable
 from core.permissions import ClinicalRecord, ProviderAction
+from core.schema import ErrorDoc
 from notes.api.serializers import (
     AddendumCreateSerializer,
     ClinicalDataSerializer,
@@ -36,6 +38,7 @@ from notes.api.serializers import (
     NoteUploadSerializer,
 )
 from notes.clinical_data import patient_clinical_data
+from notes.errors import NoteErrorCode
 from notes.files import CONTENT_TYPES
 from notes.filters import NoteFilterSet
 from notes.models import Note
@@ -52,19 +55,30 @@ from notes.services import (
 from notes.uploads import BoundedMultiPartParser, ensure_declared_length_allowed
 from patients.models import Patient
 
-UPLOAD_ERRORS = {
-    400: "Invalid input; for files also `empty_file`, `invalid_encoding` (text that is "
-    "not UTF-8), `unreadable_file` (a PDF or image no reader can open), `too_many_pages`, "
-    "`image_too_large`.",
-    413: "`request_too_large`: the file is over NOTES_MAX_UPLOAD_MB (default 10 MB).",
-    415: "`unsupported_media_type`: the bytes are not text, Markdown, PDF, PNG, JPEG or "
-    "TIFF (or the body is neither JSON nor multipart); `content_type_mismatch`: the "
-    "declared type contradicts the bytes.",
+UPLOAD_ERRORS: dict[int, ErrorDoc] = {
+    400: {
+        NoteErrorCode.EMPTY_FILE: "the file (or its text) is empty.",
+        NoteErrorCode.INVALID_ENCODING: "text that is not UTF-8.",
+        NoteErrorCode.UNREADABLE_FILE: "a PDF or image no reader can open.",
+        NoteErrorCode.TOO_MANY_PAGES: "a PDF over NOTES_PDF_MAX_PAGES.",
+        NoteErrorCode.IMAGE_TOO_LARGE: "an image over NOTES_MAX_IMAGE_PIXELS.",
+    },
+    413: {CoreErrorCode.REQUEST_TOO_LARGE: "the file is over NOTES_MAX_UPLOAD_MB (default 10 MB)."},
+    415: {
+        CoreErrorCode.UNSUPPORTED_MEDIA_TYPE: "the bytes are not text, Markdown, PDF, PNG, "
+        "JPEG or TIFF (or the body is neither JSON nor multipart).",
+        NoteErrorCode.CONTENT_TYPE_MISMATCH: "the declared type contradicts the bytes.",
+    },
 }
 PATIENT_PARAM = OpenApiParameter(
     "patient_pk", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The patient's id."
 )
-LOCKED = "`note_signed`: signed notes never change; `note_retracted`: entered in error."
+SIGNED: dict[ErrorCode, str] = {NoteErrorCode.NOTE_SIGNED: "signed notes never change."}
+RETRACTED: dict[ErrorCode, str] = {NoteErrorCode.NOTE_RETRACTED: "the note was entered in error."}
+LOCKED = {**SIGNED, **RETRACTED}
+NOT_AUTHOR: dict[ErrorCode, str] = {
+    NoteErrorCode.NOT_AUTHOR: "only the note's author or an Admin may."
+}
 
 
 def _with_details(note: Note) -> Note:
@@ -149,7 +163,7 @@ class PatientNoteViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Note]):
             file = values["file"]
             note = note_create_from_upload(
                 patient=patient,
-                author=request.user,  # type: ignore[arg-type]
+                author=actor_of(request),
                 taken_at=values["taken_at"],
                 data=file.read(),
                 file_name=file.name or "",
@@ -161,7 +175,7 @@ class PatientNoteViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Note]):
             typed.is_valid(raise_exception=True)
             note = note_create_from_text(
                 patient=patient,
-                author=request.user,  # type: ignore[arg-type]
+                author=actor_of(request),
                 **typed.validated_data,
             )
         body = NoteSerializer(_with_details(note)).data
@@ -190,17 +204,27 @@ class NoteViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet[Note]):
     permission_classes = [ProviderAction]
     throttle_scope = "note_sign"
     error_statuses = {
-        "partial_update": {409: LOCKED, 403: "Role too low, or `not_author`."},
-        "destroy": {409: LOCKED, 403: "Role too low, or `not_author`."},
+        "partial_update": {409: LOCKED, 403: NOT_AUTHOR},
+        "destroy": {409: LOCKED, 403: NOT_AUTHOR},
         "sign": {
-            403: "Role too low, or `invalid_password`.",
-            409: "`already_signed` (same signer and meaning), `note_retracted`, "
-            "`extraction_pending`, `note_not_transcribed`.",
+            403: {NoteErrorCode.INVALID_PASSWORD: "the password is wrong; nothing was signed."},
+            409: {
+                NoteErrorCode.ALREADY_SIGNED: "same signer and meaning.",
+                **RETRACTED,
+                NoteErrorCode.EXTRACTION_PENDING: "the note is still being read.",
+                NoteErrorCode.NOTE_NOT_TRANSCRIBED: "the note has no text yet.",
+            },
             429: "Too many signing attempts; see Retry-After.",
         },
-        "addenda": {409: "`note_not_signed`, `note_is_addendum`, `note_retracted`."},
-        "retract": {409: "`note_retracted`: already entered in error.", 403: "`not_author`."},
-        "reprocess": {409: "`note_retracted`."},
+        "addenda": {
+            409: {
+                NoteErrorCode.NOTE_NOT_SIGNED: "only signed notes take addenda.",
+                NoteErrorCode.NOTE_IS_ADDENDUM: "add it to the original note.",
+                **RETRACTED,
+            }
+        },
+        "retract": {409: RETRACTED, 403: NOT_AUTHOR},
+        "reprocess": {409: RETRACTED},
     }
 
     def get_throttles(self) -> list[BaseThrottle]:
@@ -212,11 +236,11 @@ class NoteViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet[Note]):
         note = self.get_object()
         changes = NoteUpdateSerializer(data=request.data, partial=True)
         changes.is_valid(raise_exception=True)
-        note = note_update(note=note, by=request.user, **changes.validated_data)  # type: ignore[arg-type]
+        note = note_update(note=note, by=actor_of(request), **changes.validated_data)
         return Response(NoteSerializer(_with_details(note)).data)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        note_delete(note=self.get_object(), by=request.user)  # type: ignore[arg-type]
+        note_delete(note=self.get_object(), by=actor_of(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -237,7 +261,7 @@ class NoteViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet[Note]):
         payload.is_valid(raise_exception=True)
         note_sign(
             note=note,
-            signer=request.user,  # type: ignore[arg-type]
+            signer=actor_of(request),
             password=payload.validated_data["password"],
             meaning=payload.validated_data["meaning"],
             request=request._request,
@@ -259,7 +283,7 @@ class NoteViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet[Note]):
         payload.is_valid(raise_exception=True)
         addendum = note_add_addendum(
             parent=parent,
-            author=request.user,  # type: ignore[arg-type]
+            author=actor_of(request),
             **payload.validated_data,
         )
         location = reverse("api:note-detail", kwargs={"pk": addendum.pk})
@@ -282,7 +306,7 @@ class NoteViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet[Note]):
         note = self.get_object()
         payload = NoteRetractSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        note_retract(note=note, by=request.user, reason=payload.validated_data["reason"])  # type: ignore[arg-type]
+        note_retract(note=note, by=actor_of(request), reason=payload.validated_data["reason"])
         return Response(NoteSerializer(_with_details(note)).data)
 
     @extend_schema(

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .spans import Span, make_span
+from .spans import make_span
 
 _NKA_RE = re.compile(
     r"\b(?:NKDA|NKA|no\s+known\s+(?:drug\s+|medication\s+)?allerg(?:ies|y)|"
@@ -114,8 +114,3 @@ def extract_allergies(text: str) -> AllergyResult:
         # An explicit allergen overrides a stray "NKA" elsewhere (e.g. copied-forward text).
         result.no_known_allergies = False
     return result
-
-
-def allergy_spans(result: AllergyResult) -> list[Span]:
-    """Spans of all allergy items (convenience for callers highlighting evidence)."""
-    return [item["span"] for item in result.items]

@@ -10,7 +10,8 @@ from django.utils import timezone
 from accounts.services import user_upsert
 from core.permissions import Role
 from notes.models import Note
-from notes.services import note_create_from_text, note_process
+from notes.processing import note_process
+from notes.services import note_create_from_text
 from patients.models import Patient
 from patients.tests.factories import PatientFactory
 

@@ -243,7 +243,7 @@ def test_clinical_data_nkda_and_addenda_of_retracted_notes(
     addendum = note_add_addendum(
         parent=note, author=author, taken_at=timezone.now(), content="Addendum. HR 120."
     )
-    from notes.services import note_process
+    from notes.processing import note_process
 
     note_process(note_id=addendum.pk)
     data = viewer_client.get(f"/api/v1/patients/{patient.pk}/clinical-data/").json()

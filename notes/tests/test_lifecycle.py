@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from accounts.services import token_issue
 from core.permissions import Role
 from notes.models import ExtractionStatus, Note, NoteStatus, Signature
-from notes.services import note_process
+from notes.processing import note_process
 from notes.tests.factories import SOAP_NOTE, make_note
 from notes.tests.helpers import note_url, stored_files, upload
 from patients.models import Patient
@@ -378,9 +378,9 @@ def test_patient_with_notes_cannot_be_deleted(
 ) -> None:
     response = admin_client_api.delete(f"/api/v1/patients/{authored_note.patient_id}/")
     assert response.status_code == 409
-    assert response.json()["code"] == "patient_has_records"
+    assert response.json()["code"] == "has_dependents"
     assert response.json()["dependents"] == {"notes": 1}
-    assert "1 clinical note" in response.json()["detail"]
+    assert "(1 note)" in response.json()["detail"]
 
 
 # --- The processing task -------------------------------------------------------------------

@@ -5,9 +5,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import viewsets
 from rest_framework.serializers import BaseSerializer
 
+from core.errors import CoreErrorCode
 from core.filters import flag_param
 from core.permissions import Configuration
 from outcomes.api.serializers import OutcomeSerializer
+from outcomes.errors import OutcomeErrorCode
 from outcomes.models import CODE_PATTERN, Outcome, OutcomeQuerySet
 from outcomes.services import outcome_create, outcome_delete, outcome_update
 
@@ -16,7 +18,9 @@ INCLUDE_INACTIVE = OpenApiParameter(
     OpenApiTypes.BOOL,
     description="Also list inactive outcomes (default `false`: active only).",
 )
-CODE_IMMUTABLE = "`code_immutable` (in `errors`) when the body carries a different `code`."
+CODE_IMMUTABLE = (
+    f"`{OutcomeErrorCode.CODE_IMMUTABLE}` (in `errors`) when the body carries a different `code`."
+)
 
 
 @extend_schema_view(
@@ -39,8 +43,15 @@ class OutcomeViewSet(viewsets.ModelViewSet[Outcome]):
     ordering_fields = ["sort_order", "severity", "code", "label"]
     ordering = ["sort_order", "severity", "code"]
     error_statuses = {
-        "create": {409: "`duplicate_code`: an outcome with this code exists (any case)."},
-        "destroy": {409: "`outcome_in_use`: interactions use it; deactivate it instead."},
+        "create": {
+            409: {OutcomeErrorCode.DUPLICATE_CODE: "an outcome with this code exists (any case)."}
+        },
+        "destroy": {
+            409: {
+                CoreErrorCode.HAS_DEPENDENTS: "interactions use it (`dependents`); "
+                "deactivate it instead."
+            }
+        },
     }
 
     def get_queryset(self) -> OutcomeQuerySet:

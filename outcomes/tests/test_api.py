@@ -115,7 +115,8 @@ def test_delete_unused_is_204_and_in_use_is_409(admin_client_api):
     InteractionFactory.create(outcome=Outcome.objects.get(pk="critical"))
     response = admin_client_api.delete(f"{URL}critical/")
     assert response.status_code == 409
-    assert response.json()["code"] == "outcome_in_use"
+    assert response.json()["code"] == "has_dependents"
+    assert response.json()["dependents"] == {"interactions": 1}
     assert Outcome.objects.filter(pk="critical").exists()
 
 

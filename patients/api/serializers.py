@@ -7,6 +7,7 @@ from typing import Any
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from core.errors import CoreErrorCode
 from core.serializers import AwareDateTimeField, StrictFieldsMixin
 from patients.models import Patient
 from patients.timeline import InvalidCursor, decode_cursor, timeline_types
@@ -29,6 +30,9 @@ PATIENT_EXAMPLE = {
     "created_at": "2026-11-20T09:15:00Z",
     "updated_at": "2026-11-20T09:15:00Z",
 }
+
+
+_DATETIME = serializers.DateTimeField()
 
 
 class LatestOutcomeSerializer(serializers.Serializer[Any]):
@@ -90,17 +94,17 @@ class PatientSerializer(StrictFieldsMixin, serializers.ModelSerializer[Patient])
     @extend_schema_field(LatestOutcomeSerializer(allow_null=True))
     def get_latest_outcome(self, patient: Patient) -> dict[str, Any] | None:
         # Maintained by the interaction services; the views select_related the outcome.
-        outcome = patient.latest_outcome
-        if outcome is None:
+        # A plain dict rather than a nested serializer per row: on a page of 20 patients
+        # the nested serializers cost a third of the response time (profiled).
+        outcome, occurred_at = patient.latest_outcome, patient.latest_outcome_at
+        if outcome is None or occurred_at is None:
             return None
-        return LatestOutcomeSerializer(
-            {
-                "code": outcome.code,
-                "label": outcome.label,
-                "severity": outcome.severity,
-                "occurred_at": patient.latest_outcome_at,
-            }
-        ).data
+        return {
+            "code": outcome.code,
+            "label": outcome.label,
+            "severity": outcome.severity,
+            "occurred_at": _DATETIME.to_representation(occurred_at),
+        }
 
 
 class TimelineQuerySerializer(serializers.Serializer[Any]):
@@ -133,7 +137,7 @@ class TimelineQuerySerializer(serializers.Serializer[Any]):
         if unknown or not wanted:
             raise serializers.ValidationError(
                 f"Unknown type(s): {', '.join(unknown) or '(empty)'}. Known: {', '.join(known)}.",
-                code="invalid",
+                code=CoreErrorCode.INVALID,
             )
         return wanted
 
@@ -142,7 +146,8 @@ class TimelineQuerySerializer(serializers.Serializer[Any]):
             return decode_cursor(value)
         except InvalidCursor:
             raise serializers.ValidationError(
-                "Invalid cursor; use the `next` link of a previous page.", code="invalid"
+                "Invalid cursor; use the `next` link of a previous page.",
+                code=CoreErrorCode.INVALID,
             ) from None
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

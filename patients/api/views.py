@@ -8,16 +8,24 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.utils.urls import replace_query_param
 
+from core.errors import CoreErrorCode
 from core.permissions import ClinicalRecord
 from patients.api.serializers import (
     PatientSerializer,
     TimelinePageSerializer,
     TimelineQuerySerializer,
 )
+from patients.errors import PatientErrorCode
 from patients.filters import PatientFilterSet
 from patients.models import Patient
 from patients.services import patient_create, patient_delete, patient_update
 from patients.timeline import encode_cursor, timeline_page
+
+DUPLICATE = {PatientErrorCode.DUPLICATE_EMAIL: "another patient has this email."}
+DEPENDENTS = (
+    "the patient has clinical records (`dependents`: how many appointments, "
+    "interactions, notes, ...)."
+)
 
 
 @extend_schema_view(
@@ -36,10 +44,10 @@ class PatientViewSet(viewsets.ModelViewSet[Patient]):
     ordering_fields = ["last_name", "first_name", "date_of_birth", "created_at", "mrn"]
     ordering = ["last_name", "first_name"]
     error_statuses = {
-        "create": {409: "`duplicate_email`: another patient has this email."},
-        "update": {409: "`duplicate_email`: another patient has this email."},
-        "partial_update": {409: "`duplicate_email`: another patient has this email."},
-        "destroy": {409: "`patient_has_records`: the patient has clinical records."},
+        "create": {409: DUPLICATE},
+        "update": {409: DUPLICATE},
+        "partial_update": {409: DUPLICATE},
+        "destroy": {409: {CoreErrorCode.HAS_DEPENDENTS: DEPENDENTS}},
     }
 
     def perform_create(self, serializer: BaseSerializer[Patient]) -> None:

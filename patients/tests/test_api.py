@@ -8,8 +8,9 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from appointments.tests.factories import AppointmentFactory
 from core.permissions import Role
-from patients.dependents import _registry, register_patient_dependent
+from notes.tests.factories import make_note
 from patients.models import Patient
 from patients.tests.factories import PatientFactory
 
@@ -106,20 +107,18 @@ def test_delete(admin_client_api: APIClient) -> None:
     assert admin_client_api.delete(detail(str(patient.pk))).status_code == 404
 
 
-def test_delete_blocked_by_registered_dependents(admin_client_api: APIClient) -> None:
+def test_delete_blocked_by_dependents_names_each_kind(admin_client_api: APIClient) -> None:
     patient = PatientFactory.create()
-    register_patient_dependent(
-        "test_records", singular="test record", plural="test records", count=lambda p: 2
-    )
-    try:
-        response = admin_client_api.delete(detail(str(patient.pk)))
-    finally:
-        _registry.pop("test_records")
+    tomorrow = timezone.now() + timedelta(days=1)
+    AppointmentFactory.create(patient=patient, start_time=tomorrow)
+    AppointmentFactory.create(patient=patient, start_time=tomorrow + timedelta(hours=2))
+    make_note(patient=patient)
+    response = admin_client_api.delete(detail(str(patient.pk)))
     assert response.status_code == 409
     body = response.json()
-    assert body["code"] == "patient_has_records"
-    assert "2 test records" in body["detail"]
-    assert body["dependents"] == {"test_records": 2}
+    assert body["code"] == "has_dependents"
+    assert body["dependents"] == {"appointments": 2, "notes": 1}
+    assert "2 appointments, 1 note" in body["detail"]
     assert Patient.objects.filter(pk=patient.pk).exists()
 
 
@@ -301,12 +300,24 @@ def test_filters(viewer_client: APIClient) -> None:
 def test_list_query_count_does_not_grow_with_page_size(
     viewer_client: APIClient, many_patients, django_assert_max_num_queries
 ) -> None:
-    # token, token housekeeping, role, count, page
-    with django_assert_max_num_queries(5) as small:
+    # token with its user and role flags, count, page
+    with django_assert_max_num_queries(3) as small:
         viewer_client.get(f"{URL}?page_size=2")
-    with django_assert_max_num_queries(5) as large:
+    with django_assert_max_num_queries(3) as large:
         viewer_client.get(f"{URL}?page_size=23")
     assert len(small.captured_queries) == len(large.captured_queries)
+
+
+def test_get_by_id_is_two_queries_and_ignores_list_filters(
+    viewer_client: APIClient, django_assert_num_queries
+) -> None:
+    """The token lookup brings the user and role; the filter backends are for lists only
+    (no detail route documents a filter), so a filter parameter cannot hide the row."""
+    patient = PatientFactory.create(gender="female")
+    with django_assert_num_queries(2):
+        response = viewer_client.get(f"{URL}{patient.pk}/?gender=male&ordering=nonsense")
+    assert response.status_code == 200
+    assert response.json()["id"] == str(patient.pk)
 
 
 # --- Search ------------------------------------------------------------------------------

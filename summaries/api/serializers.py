@@ -6,19 +6,11 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from core.serializers import StrictFieldsMixin
+from summaries.errors import JobErrorCode
 from summaries.models import Audience, Length, Summary
 
-# The engine's codes, then the sweep's and the task's own (see docs/summaries.md).
-SUMMARY_ERROR_CODES = [
-    "invalid_model_output",
-    "provider_error",
-    "provider_timeout",
-    "provider_rate_limited",
-    "provider_unavailable",
-    "configuration_error",
-    "timed_out",
-    "internal_error",
-]
+# Every code a failed job records (see docs/summaries.md).
+SUMMARY_ERROR_CODES = [code.value for code in JobErrorCode]
 
 SUMMARY_EXAMPLE: dict[str, Any] = {
     "id": "3f6c1a2b-9d4e-4f5a-8b7c-6d5e4f3a2b1c",

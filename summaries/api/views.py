@@ -21,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.actors import actor_of
 from core.permissions import ProviderAction
 from patients.models import Patient
 from summaries.api.serializers import (
@@ -29,6 +30,7 @@ from summaries.api.serializers import (
     SummaryRequestSerializer,
     SummarySerializer,
 )
+from summaries.errors import SummaryErrorCode
 from summaries.filters import SummaryFilterSet
 from summaries.models import Summary, SummaryStatus
 from summaries.services import CurrentSummary, summary_current, summary_request, summary_retry
@@ -53,11 +55,14 @@ RETRY_AFTER = OpenApiParameter(
     response=[202],
     description="Seconds to wait before asking again.",
 )
-QUEUE_DOWN = "`queue_unavailable`: the job queue (broker) is down; nothing was queued."
-FAILED = (
-    "`summary_failed`: the newest job for the current record failed (`summary_id`, `error` "
-    "in the body); a Provider retries it. " + QUEUE_DOWN
-)
+QUEUE_DOWN = {
+    SummaryErrorCode.QUEUE_UNAVAILABLE: "the job queue (broker) is down; nothing was queued."
+}
+FAILED = {
+    SummaryErrorCode.SUMMARY_FAILED: "the newest job for the current record failed "
+    "(`summary_id`, `error` in the body); a Provider retries it.",
+    **QUEUE_DOWN,
+}
 NOT_READY = "Not ready yet: the job (queued or running) that will produce it."
 
 
@@ -121,7 +126,7 @@ class PatientSummaryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Summa
         body = SummaryRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         summary, _ = summary_request(
-            patient=self.get_patient(), **body.validated_data, requested_by=request.user
+            patient=self.get_patient(), **body.validated_data, requested_by=actor_of(request)
         )
         return _job_response(request, summary, SummarySerializer(summary).data)
 
@@ -136,7 +141,7 @@ class SummaryViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet[Summary]
     permission_classes = [ProviderAction]
     error_statuses = {
         "retry": {
-            409: "`summary_not_failed`: only a failed summary can be retried.",
+            409: {SummaryErrorCode.SUMMARY_NOT_FAILED: "only a failed summary can be retried."},
             503: QUEUE_DOWN,
         }
     }
@@ -174,7 +179,7 @@ def _current(request: Request, patient_pk: str) -> tuple[CurrentSummary, dict[st
     current = summary_current(
         patient=get_object_or_404(Patient, pk=patient_pk),
         **query.validated_data,
-        requested_by=request.user,
+        requested_by=actor_of(request),
     )
     return current, dict(query.validated_data)
 

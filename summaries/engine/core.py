@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any, Literal
 
 Audience = Literal["clinician", "family", "patient"]
 Length = Literal["brief", "standard", "detailed"]
 ProviderName = Literal["openai", "local"]
-ErrorCode = Literal[
-    "invalid_model_output",
-    "provider_error",
-    "provider_timeout",
-    "provider_rate_limited",
-    "provider_unavailable",
-    "configuration_error",
-]
+
+
+class JobErrorCode(StrEnum):
+    """Every ``error.code`` a failed summary job records (the one list of them)."""
+
+    INVALID_MODEL_OUTPUT = "invalid_model_output"
+    PROVIDER_ERROR = "provider_error"
+    PROVIDER_TIMEOUT = "provider_timeout"
+    PROVIDER_RATE_LIMITED = "provider_rate_limited"
+    PROVIDER_UNAVAILABLE = "provider_unavailable"
+    CONFIGURATION_ERROR = "configuration_error"
+    # Recorded by the job runner (summaries.runs), not by the engine.
+    TIMED_OUT = "timed_out"
+    INTERNAL_ERROR = "internal_error"
+
 
 AUDIENCES: tuple[str, ...] = ("clinician", "family", "patient")
 LENGTHS: tuple[str, ...] = ("brief", "standard", "detailed")
@@ -72,10 +80,10 @@ class SummaryError(Exception):
     """
 
     def __init__(
-        self, code: ErrorCode, message: str, retryable: bool = False, attempts: int = 0
+        self, code: JobErrorCode, message: str, retryable: bool = False, attempts: int = 0
     ) -> None:
         super().__init__(f"{code}: {message}")
-        self.code: ErrorCode = code
+        self.code: JobErrorCode = code
         self.message = message
         self.retryable = retryable
         self.attempts = attempts

@@ -24,7 +24,7 @@ from typing import Any, cast
 
 import openai
 
-from .core import ErrorCode, ProviderConfig, SummaryError
+from .core import JobErrorCode, ProviderConfig, SummaryError
 from .prompt import JSON_OBJECT_FORMAT, JSON_SCHEMA_FORMAT, validate_reply
 
 #: How many times an invalid reply is re-requested before giving up.
@@ -123,7 +123,7 @@ class OpenAIProvider:
             client.close()
 
     def _fail(
-        self, code: ErrorCode, message: str, *, retryable: bool, attempts: int
+        self, code: JobErrorCode, message: str, *, retryable: bool, attempts: int
     ) -> SummaryError:
         return SummaryError(code, scrub(message, self._config.api_key), retryable, attempts)
 
@@ -135,7 +135,7 @@ class OpenAIProvider:
         invalid_replies = 0
         while True:
             attempts += 1
-            failure: tuple[ErrorCode, str] | None = None
+            failure: tuple[JobErrorCode, str] | None = None
             try:
                 response = client.chat.completions.create(
                     model=config.model,
@@ -143,15 +143,21 @@ class OpenAIProvider:
                     response_format=cast(Any, response_format),
                 )
             except openai.APITimeoutError:
-                failure = ("provider_timeout", f"no reply within {config.timeout_seconds}s")
+                failure = (
+                    JobErrorCode.PROVIDER_TIMEOUT,
+                    f"no reply within {config.timeout_seconds}s",
+                )
             except openai.APIConnectionError as exc:
-                failure = ("provider_unavailable", f"connection failed: {exc.message}")
+                failure = (JobErrorCode.PROVIDER_UNAVAILABLE, f"connection failed: {exc.message}")
             except openai.RateLimitError as exc:
-                failure = ("provider_rate_limited", f"rate limited: {_error_message(exc)}")
+                failure = (
+                    JobErrorCode.PROVIDER_RATE_LIMITED,
+                    f"rate limited: {_error_message(exc)}",
+                )
             except openai.APIStatusError as exc:
                 if exc.status_code >= 500:
                     failure = (
-                        "provider_unavailable",
+                        JobErrorCode.PROVIDER_UNAVAILABLE,
                         f"HTTP {exc.status_code}: {_error_message(exc)}",
                     )
                 elif response_format is JSON_SCHEMA_FORMAT and _rejects_json_schema(exc):
@@ -159,14 +165,14 @@ class OpenAIProvider:
                     continue
                 else:
                     raise self._fail(
-                        "provider_error",
+                        JobErrorCode.PROVIDER_ERROR,
                         f"HTTP {exc.status_code}: {_error_message(exc)}",
                         retryable=False,
                         attempts=attempts,
                     ) from None
             except openai.OpenAIError as exc:
                 raise self._fail(
-                    "provider_error",
+                    JobErrorCode.PROVIDER_ERROR,
                     str(exc) or type(exc).__name__,
                     retryable=False,
                     attempts=attempts,
@@ -200,7 +206,10 @@ class OpenAIProvider:
                     # Not retryable: the same prompt already failed twice; looping from a
                     # task queue would only burn tokens.
                     raise self._fail(
-                        "invalid_model_output", str(exc), retryable=False, attempts=attempts
+                        JobErrorCode.INVALID_MODEL_OUTPUT,
+                        str(exc),
+                        retryable=False,
+                        attempts=attempts,
                     ) from None
                 continue
             return ProviderReply(

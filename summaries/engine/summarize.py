@@ -12,6 +12,7 @@ from .core import (
     AUDIENCES,
     LENGTHS,
     PROVIDERS,
+    JobErrorCode,
     ProviderConfig,
     SummaryError,
     SummaryOptions,
@@ -69,7 +70,7 @@ def _check(record: Mapping[str, Any], options: SummaryOptions, config: ProviderC
     if not isinstance(record, Mapping) or not isinstance(record.get("patient"), Mapping):
         problems.append("record has no patient")
     if problems:
-        raise SummaryError("configuration_error", "; ".join(problems), False, 0)
+        raise SummaryError(JobErrorCode.CONFIGURATION_ERROR, "; ".join(problems), False, 0)
 
 
 def _clean_list(value: object) -> list[str]:

@@ -11,11 +11,9 @@ from typing import Any
 
 import pytest
 from celery import Celery
-from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
 from config.celery_app import app as celery_app
-from core.permissions import ROLE_GROUPS
 from patients.models import Patient
 from summaries.models import Summary, SummaryStatus
 from summaries.tests.factories import SummaryFactory
@@ -24,14 +22,6 @@ from summaries.tests.fake_openai import FakeOpenAI
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CLOSED_PORT_BROKER = "redis://127.0.0.1:1/0"
-
-
-@pytest.fixture(autouse=True)
-def role_groups(db: None) -> None:
-    """Committing tests flush the tables afterwards, the role groups made by the accounts
-    migration included; put them back for the users these tests sign in with."""
-    for name in ROLE_GROUPS.values():
-        Group.objects.get_or_create(name=name)
 
 
 def _forget_broker_connections() -> None:

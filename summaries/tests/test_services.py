@@ -10,17 +10,12 @@ from django.utils import timezone
 
 from appointments.models import AppointmentStatus
 from patients.models import Patient
-from summaries import services
+from summaries import runs
 from summaries.engine import SummaryOptions, compute_input_hash
 from summaries.models import Summary, SummaryStatus
 from summaries.record import build_record
-from summaries.services import (
-    RunOutcome,
-    claim_lease,
-    summary_request,
-    summary_run,
-    summary_sweep_stuck,
-)
+from summaries.runs import RunOutcome, claim_lease, summary_run, summary_sweep_stuck
+from summaries.services import summary_request
 from summaries.tasks import generate_summary_task, sweep_stuck_summaries
 from summaries.tests.conftest import EMAIL, FIRST_NAME, PHONE, add_appointment
 from summaries.tests.factories import SummaryFactory
@@ -152,7 +147,7 @@ def test_a_swept_job_that_finishes_late_does_not_overwrite_the_failure(
     patient: Patient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     summary = SummaryFactory.create(patient=patient)
-    real_engine = services.generate_summary
+    real_engine = runs.generate_summary
 
     def sweep_meanwhile(*args: Any, **kwargs: Any) -> Any:
         # The sweep marks the job failed while the provider is still answering.
@@ -161,7 +156,7 @@ def test_a_swept_job_that_finishes_late_does_not_overwrite_the_failure(
         )
         return real_engine(*args, **kwargs)
 
-    monkeypatch.setattr(services, "generate_summary", sweep_meanwhile)
+    monkeypatch.setattr(runs, "generate_summary", sweep_meanwhile)
 
     assert summary_run(summary_id=summary.pk) == RunOutcome.LOST
     summary.refresh_from_db()

@@ -14,6 +14,7 @@ from summaries.engine import (
     compute_input_hash,
     generate_summary,
 )
+from summaries.engine.core import JobErrorCode
 from summaries.engine.grounding import ground
 from summaries.engine.limits import enforce_word_cap, split_sentences
 from summaries.engine.prompt import REPLY_SCHEMA, validate_reply
@@ -145,7 +146,7 @@ def test_prompt_version_value() -> None:
 
 
 def test_summary_error_pickles() -> None:
-    error = SummaryError("provider_timeout", "no reply", True, 3)
+    error = SummaryError(JobErrorCode.PROVIDER_TIMEOUT, "no reply", True, 3)
     copy_ = pickle.loads(pickle.dumps(error))  # noqa: S301 (our own bytes)
     assert (copy_.code, copy_.message, copy_.retryable, copy_.attempts) == (
         "provider_timeout",
