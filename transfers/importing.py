@@ -158,7 +158,8 @@ class _Row:
         self.values = values
         self.errors: list[RowError] = []
 
-    def add(self, name: str, code: str, detail: str) -> None:
+    def field_error(self, name: str, code: str, detail: str) -> None:
+        """Record a problem with one cell (reported as ``{row, field, code, detail}``)."""
         self.errors.append(_err(self.number, name, code, detail))
 
     def has(self, name: str) -> bool:
@@ -170,14 +171,14 @@ class _Row:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            self.add(name, Code.INVALID, "Not a valid string.")
+            self.field_error(name, Code.INVALID, "Not a valid string.")
             return None
         value = str(value).strip()
         if "\x00" in value:
-            self.add(name, Code.INVALID, "NUL characters are not allowed.")
+            self.field_error(name, Code.INVALID, "NUL characters are not allowed.")
             return None
         if max_length is not None and len(value) > max_length:
-            self.add(
+            self.field_error(
                 name, "max_length", f"Ensure this field has no more than {max_length} characters."
             )
             return None
@@ -190,7 +191,7 @@ class _Row:
         try:
             return uuid.UUID(raw)
         except ValueError:
-            self.add(name, Code.INVALID, "Must be a valid UUID.")
+            self.field_error(name, Code.INVALID, "Must be a valid UUID.")
             return None
 
 
@@ -198,7 +199,7 @@ def _django_errors(row: _Row, exc: ValidationError) -> None:
     for name, errors in exc.error_dict.items():
         for error in errors:
             for message in error.messages:
-                row.add(name, error.code or Code.INVALID, message)
+                row.field_error(name, error.code or Code.INVALID, message)
 
 
 def _lower_email(email: str | None) -> str | None:
@@ -237,7 +238,7 @@ def _note_duplicates(
             continue
         seen = first.setdefault(value, row.number)
         if seen != row.number:
-            row.add(name, Code.DUPLICATE_IN_FILE, f"The same {name} is on row {seen}.")
+            row.field_error(name, Code.DUPLICATE_IN_FILE, f"The same {name} is on row {seen}.")
 
 
 def _use_copy() -> bool:
@@ -299,31 +300,31 @@ def _patient_from_row(row: _Row) -> _PatientRow | None:
     last_name = row.text("last_name", max_length=100)
     for name, value in (("first_name", first_name), ("last_name", last_name)):
         if value is None and not row.has(name):
-            row.add(name, Code.REQUIRED, "This field is required.")
+            row.field_error(name, Code.REQUIRED, "This field is required.")
     born: dt.date | None = None
     problems = len(row.errors)
     raw_dob = row.text("date_of_birth")
     if raw_dob is None:
         if len(row.errors) == problems:  # absent or null, not already reported
-            row.add("date_of_birth", Code.REQUIRED, "This field is required.")
+            row.field_error("date_of_birth", Code.REQUIRED, "This field is required.")
     else:
         try:
             born = dt.date.fromisoformat(raw_dob)
         except ValueError:
-            row.add(
+            row.field_error(
                 "date_of_birth",
                 Code.INVALID,
                 "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.",
             )
     gender = row.text("gender") or Gender.UNKNOWN
     if gender not in GENDERS:
-        row.add("gender", "invalid_choice", f'"{gender}" is not a valid choice.')
+        row.field_error("gender", "invalid_choice", f'"{gender}" is not a valid choice.')
     email = row.text("email", max_length=254) or None
     if email is not None:
         try:
             validate_email(email)
         except ValidationError:
-            row.add("email", Code.INVALID, "Enter a valid email address.")
+            row.field_error("email", Code.INVALID, "Enter a valid email address.")
     phone = row.text("phone", max_length=32) or None
     mrn = row.text("mrn", max_length=16) or None
     external_id = row.text("external_id", max_length=64) or None
@@ -360,11 +361,13 @@ def _match_patients(items: list[tuple[_Row, _PatientRow]], options: ImportOption
             continue
         if options.mode == "create":
             if item.external_id in by_external:
-                row.add("external_id", Code.ALREADY_EXISTS, "A patient has this external_id.")
+                row.field_error(
+                    "external_id", Code.ALREADY_EXISTS, "A patient has this external_id."
+                )
             if item.given_id in by_id:
-                row.add("id", Code.ALREADY_EXISTS, "A patient has this id.")
+                row.field_error("id", Code.ALREADY_EXISTS, "A patient has this id.")
             if options.keep_mrn and item.mrn in by_mrn:
-                row.add("mrn", Code.ALREADY_EXISTS, "A patient has this MRN.")
+                row.field_error("mrn", Code.ALREADY_EXISTS, "A patient has this MRN.")
             continue
         found = {
             name: pk
@@ -376,7 +379,7 @@ def _match_patients(items: list[tuple[_Row, _PatientRow]], options: ImportOption
             if pk is not None
         }
         if len(set(found.values())) > 1:
-            row.add(
+            row.field_error(
                 "mrn" if "mrn" in found else "external_id",
                 Code.IDENTIFIER_CLASH,
                 "The row's identifiers ("
@@ -387,7 +390,7 @@ def _match_patients(items: list[tuple[_Row, _PatientRow]], options: ImportOption
         if found:
             item.match = next(iter(found.values()))
         elif item.mrn and not options.keep_mrn:
-            row.add(
+            row.field_error(
                 "mrn",
                 Code.UNKNOWN_MRN,
                 "No patient has this MRN; pass keep_mrn=true to create the patient with it.",
@@ -405,7 +408,7 @@ def _check_emails(items: list[tuple[_Row, _PatientRow]]) -> None:
             continue
         owner = taken.get(email)
         if owner is not None and owner != item.match:
-            row.add(
+            row.field_error(
                 "email",
                 PatientErrorCode.DUPLICATE_EMAIL,
                 "A patient with this email already exists.",
@@ -617,15 +620,17 @@ def _interaction_from_row(
             ref = (name, value)
             break
     if ref is None and not row.errors:
-        row.add("patient_id", Code.REQUIRED, "Give the patient's patient_id, mrn or external_id.")
+        row.field_error(
+            "patient_id", Code.REQUIRED, "Give the patient's patient_id, mrn or external_id."
+        )
     code = row.text("outcome")
     if not code:
-        row.add("outcome", Code.REQUIRED, "This field is required.")
+        row.field_error("outcome", Code.REQUIRED, "This field is required.")
     elif code not in outcomes:
-        row.add("outcome", Code.DOES_NOT_EXIST, f"Object with code={code} does not exist.")
+        row.field_error("outcome", Code.DOES_NOT_EXIST, f"Object with code={code} does not exist.")
     elif not outcomes[code].is_active:
         # Rule 2 of interactions.services: a new entry needs an active outcome.
-        row.add(
+        row.field_error(
             "outcome",
             InteractionErrorCode.OUTCOME_INACTIVE,
             f"The outcome '{code}' is inactive and cannot be used for new interactions.",
@@ -633,13 +638,13 @@ def _interaction_from_row(
     occurred_at: dt.datetime | None = None
     raw_when = row.text("occurred_at")
     if not raw_when:
-        row.add("occurred_at", Code.REQUIRED, "This field is required.")
+        row.field_error("occurred_at", Code.REQUIRED, "This field is required.")
     else:
         try:
             occurred_at = when.to_internal_value(raw_when)
         except serializers.ValidationError as exc:
             for detail in cast(list[Any], exc.detail):
-                row.add("occurred_at", getattr(detail, "code", Code.INVALID), str(detail))
+                row.field_error("occurred_at", getattr(detail, "code", Code.INVALID), str(detail))
         if occurred_at is not None:
             try:  # rule 1 of the interaction services, with their validator
                 validate_not_future(
@@ -656,7 +661,7 @@ def _interaction_from_row(
     given_id = row.uuid("id")
     status = row.text("status")
     if status and status != InteractionStatus.CURRENT:
-        row.add(
+        row.field_error(
             "status",
             Code.NOT_IMPORTABLE,
             "Only current entries can be imported; amended and retracted history cannot.",
@@ -693,22 +698,24 @@ def _resolve_interactions(items: list[tuple[_Row, _InteractionRow]]) -> None:
         name, value = item.patient_ref
         item.patient_id = patients[name].get(value)
         if item.patient_id is None:
-            row.add(name, Code.DOES_NOT_EXIST, f"No patient has this {name}.")
+            row.field_error(name, Code.DOES_NOT_EXIST, f"No patient has this {name}.")
         if item.doctor_id is not None and item.doctor_id not in doctors:
-            row.add("doctor_id", Code.DOES_NOT_EXIST, "No doctor has this id.")
+            row.field_error("doctor_id", Code.DOES_NOT_EXIST, "No doctor has this id.")
         if item.appointment_id is not None:
             owner = appointment_owner.get(item.appointment_id)
             if owner is None:
-                row.add("appointment_id", Code.DOES_NOT_EXIST, "No appointment has this id.")
+                row.field_error(
+                    "appointment_id", Code.DOES_NOT_EXIST, "No appointment has this id."
+                )
             elif item.patient_id is not None and owner != item.patient_id:
                 # Rule 3: the appointment belongs to the same patient.
-                row.add(
+                row.field_error(
                     "appointment_id",
                     InteractionErrorCode.OTHER_PATIENT,
                     "The appointment belongs to another patient.",
                 )
         if item.given_id is not None and item.given_id in taken:
-            row.add("id", Code.ALREADY_EXISTS, "An interaction has this id.")
+            row.field_error("id", Code.ALREADY_EXISTS, "An interaction has this id.")
 
 
 def refresh_latest_outcomes(patient_ids: Sequence[uuid.UUID]) -> None:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from core.errors import ApiError
 from transfers.audit_hook import record_transfer
+from transfers.errors import TransferErrorCode as Code
 from transfers.formats import FileRejected
 from transfers.importing import ImportOptions, ImportReport, run_import
 from transfers.models import ImportJob, ImportStatus
@@ -76,7 +77,7 @@ def import_job_run(*, job_id: uuid.UUID | str) -> str:
         else:
             _fail(
                 job,
-                "import_rejected",
+                Code.IMPORT_REJECTED,
                 f"{len(report.errors)} problem(s) in the file; nothing was imported.",
                 report.errors,
             )

@@ -25,6 +25,7 @@ from transfers.api.serializers import (
     ImportRequestSerializer,
 )
 from transfers.audit_hook import record_transfer
+from transfers.errors import TransferErrorCode as Code
 from transfers.formats import CONTENT_TYPES, FileRejected
 from transfers.importing import ImportOptions, ImportReport
 from transfers.models import ImportJob
@@ -39,6 +40,13 @@ IMPORT_ERRORS = {
         409: "`import_conflict`: a concurrent write took an identifier; nothing written.",
         413: "`file_too_large`: over IMPORT_MAX_FILE_MB (default 100).",
         415: "`unsupported_file_type`: not CSV, JSON or NDJSON text.",
+        503: "`queue_unavailable`: a large file could not be queued as a job; nothing kept.",
+    }
+}
+EXPORT_ERRORS = {
+    "get": {
+        400: "`invalid_option`: unknown `format` or `fields`, or contact fields without "
+        "`include_contact=true`; `validation_error`: an invalid filter."
     }
 }
 
@@ -96,7 +104,7 @@ class ImportView(GenericAPIView[Any]):
             errors = body.pop("errors")
             return Response(
                 error_body(
-                    "import_rejected",
+                    Code.IMPORT_REJECTED,
                     f"{len(errors)} problem(s) in the file; nothing was imported "
                     "(on_error=skip writes the valid rows).",
                     errors,
@@ -124,9 +132,6 @@ _IMPORT_DOC = (
 class PatientImportView(ImportView):
     kind = "patients"
 
-    def post(self, request: Request) -> Response:
-        return super().post(request)
-
 
 @extend_schema(
     summary="Import interactions from CSV, JSON or NDJSON (Admin)",
@@ -137,9 +142,6 @@ class PatientImportView(ImportView):
 )
 class InteractionImportView(ImportView):
     kind = "interactions"
-
-    def post(self, request: Request) -> Response:
-        return super().post(request)
 
 
 EXPORT_PARAMETERS = [
@@ -177,6 +179,7 @@ class ExportView(GenericAPIView[Any]):
     kind: ClassVar[str]
     permission_classes = [AdminOnly]
     pagination_class = None
+    error_statuses = EXPORT_ERRORS
 
     def get_queryset(self) -> QuerySet[Any]:
         raise NotImplementedError
@@ -233,9 +236,6 @@ class PatientExportView(ExportView):
     def get_queryset(self) -> QuerySet[Any]:
         return exporting.patients_queryset()
 
-    def get(self, request: Request) -> StreamingHttpResponse | Response:
-        return super().get(request)
-
 
 @extend_schema(
     summary="Export interactions as CSV, JSON or NDJSON (Admin)",
@@ -264,9 +264,6 @@ class InteractionExportView(ExportView):
         )
         return exporting.interactions_queryset(include_history=history)
 
-    def get(self, request: Request) -> StreamingHttpResponse | Response:
-        return super().get(request)
-
 
 class ImportJobViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[ImportJob]
@@ -279,7 +276,12 @@ class ImportJobViewSet(
     filterset_fields = ["status", "kind"]
     ordering_fields = ["created_at"]
     ordering = ["-created_at"]
-    error_statuses = {"retry": {409: "`job_not_retryable`: only a failed job can be retried."}}
+    error_statuses = {
+        "retry": {
+            409: "`job_not_retryable`: only a failed job can be retried.",
+            503: "`queue_unavailable`: the job queue is down; the job stays failed.",
+        }
+    }
 
     def get_serializer_class(self) -> Any:
         # A list item leaves out the errors (their paging would clash with the list's).
