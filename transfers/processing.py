@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from core.errors import ApiError
@@ -95,3 +97,21 @@ def import_job_run(*, job_id: uuid.UUID | str) -> str:
         job_id=str(job.pk),
     )
     return str(job.status)
+
+
+def stale_after() -> timedelta:
+    return timedelta(minutes=settings.IMPORT_STALE_MINUTES)
+
+
+def import_jobs_sweep(*, now: datetime | None = None) -> int:
+    """Fail running jobs whose worker stopped reporting (killed, lost); they wrote
+    nothing, so they can be retried. Returns how many were failed."""
+    now = now or timezone.now()
+    return ImportJob.objects.filter(
+        status=ImportStatus.RUNNING, heartbeat_at__lt=now - stale_after()
+    ).update(
+        status=ImportStatus.FAILED,
+        failure_code=Code.WORKER_LOST,
+        failure_detail="The worker running the import stopped; nothing was written. Retry it.",
+        finished_at=now,
+    )

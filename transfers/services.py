@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.files.base import ContentFile
-from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from core.errors import Conflict, ServiceUnavailable
@@ -168,21 +166,3 @@ def import_job_retry(*, job: ImportJob, actor: User | AnonymousUser | None) -> I
     _enqueue(job)
     job.refresh_from_db()
     return job
-
-
-def stale_after() -> timedelta:
-    return timedelta(minutes=settings.IMPORT_STALE_MINUTES)
-
-
-def import_jobs_sweep(*, now: datetime | None = None) -> int:
-    """Fail running jobs whose worker stopped reporting (killed, lost); they wrote
-    nothing, so they can be retried. Returns how many were failed."""
-    now = now or timezone.now()
-    return ImportJob.objects.filter(
-        status=ImportStatus.RUNNING, heartbeat_at__lt=now - stale_after()
-    ).update(
-        status=ImportStatus.FAILED,
-        failure_code=Code.WORKER_LOST,
-        failure_detail="The worker running the import stopped; nothing was written. Retry it.",
-        finished_at=now,
-    )

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from transfers.processing import import_job_run
-from transfers.services import import_jobs_sweep
+from transfers.processing import import_job_run, import_jobs_sweep
 
 
 @shared_task(acks_late=True, time_limit=6 * 3600)

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from patients.models import Patient
 from transfers.importing import ImportOptions, run_import
 from transfers.models import ImportJob, ImportStatus
-from transfers.services import import_jobs_sweep
+from transfers.processing import import_jobs_sweep
 from transfers.tests.conftest import Upload
 
 pytestmark = pytest.mark.django_db

@@ -28,7 +28,7 @@ from config.celery_app import app as celery_app
 from core.permissions import ROLE_GROUPS
 from patients.models import Patient
 from transfers.models import ImportJob, ImportStatus
-from transfers.services import import_jobs_sweep
+from transfers.processing import import_jobs_sweep
 from transfers.tests.conftest import post_file
 from transfers.tests.test_jobs import patient_rows
 
