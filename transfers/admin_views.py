@@ -75,6 +75,7 @@ def import_view(
                 file_name=upload.name or "",
                 options=options,
                 actor=request.user,
+                request=request,
             )
         except FileRejected as exc:
             context["problem"] = f"{exc.code}: {exc.detail}"

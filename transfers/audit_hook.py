@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.http import HttpRequest
 
 logger = logging.getLogger("clinic.transfers")
 
@@ -23,10 +24,13 @@ def record_transfer(
     resource: str,
     rows: int,
     file_format: str,
+    request: HttpRequest | None = None,
     **details: Any,
 ) -> None:
     """Record that ``actor`` imported or exported (``action``) ``rows`` rows of
-    ``resource`` (``patients`` or ``interactions``) as ``file_format``."""
+    ``resource`` (``patients`` or ``interactions``) as ``file_format``. ``request`` is
+    the API or admin request (None for jobs and commands), for the audit trail's
+    client address and request id."""
     username = actor.get_username() if isinstance(actor, User) else None
     logger.info(
         "%s %s: %d rows (%s) by %s",

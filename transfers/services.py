@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.files.base import ContentFile
+from django.http import HttpRequest
 from kombu.exceptions import OperationalError as BrokerError
 
 from core.errors import Conflict, ServiceUnavailable
@@ -87,6 +88,7 @@ def import_submit(
     file_name: str,
     options: ImportOptions,
     actor: User | AnonymousUser | None,
+    request: HttpRequest | None = None,
 ) -> ImportReport | ImportJob:
     """Import ``data`` now (small files: the report) or queue it (large: the job).
 
@@ -104,6 +106,7 @@ def import_submit(
             file_format=report.format,
             total_rows=report.total_rows,
             errors=len(report.errors),
+            request=request,
         )
         return report
     _precheck_columns(kind, parsed.columns, options)

@@ -85,6 +85,7 @@ class ImportView(GenericAPIView[Any]):
                 file_name=upload.name or "",
                 options=options,
                 actor=request.user,
+                request=request._request,
             )
         except FileRejected as exc:
             return rejected(exc)
@@ -206,6 +207,7 @@ class ExportView(GenericAPIView[Any]):
                 file_format=fmt,
                 columns=[c.name for c in columns],
                 filters=request.query_params.dict(),
+                request=request._request,
             )
 
         response = StreamingHttpResponse(
