@@ -164,3 +164,30 @@ def test_every_export_is_logged_with_its_row_count(
     assert [(e.transfer_resource, e.transfer_rows, e.transfer_actor) for e in events] == [
         ("patients", 2, "admin-user")
     ]
+
+
+@pytest.mark.postgres
+def test_a_postgres_export_streams_from_a_server_side_cursor(
+    admin_api: APIClient, import_patients: Upload, settings: Any
+) -> None:
+    from django.db import connection
+
+    from transfers.tests.test_jobs import patient_rows
+
+    settings.IMPORT_SYNC_MAX_ROWS = 20_000
+    assert import_patients(patient_rows(12_000)).json()["created"] == 12_000
+
+    response = admin_api.get("/api/v1/patients/export/", {"ordering": "mrn"})
+    chunks = iter(response.streaming_content)
+    first = next(chunks)
+
+    # The first chunk is out while the named cursor still holds the rest of the set.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_cursors WHERE name LIKE 'export_%%'")
+        assert cursor.fetchone()[0] == 1
+    assert 1 < first.count(b"\n") < 12_001
+    rest = b"".join(chunks)
+    assert (first + rest).count(b"\n") == 12_001
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_cursors WHERE name LIKE 'export_%%'")
+        assert cursor.fetchone()[0] == 0
