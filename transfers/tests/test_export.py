@@ -178,7 +178,7 @@ def test_a_postgres_export_streams_from_a_server_side_cursor(
     assert import_patients(patient_rows(12_000)).json()["created"] == 12_000
 
     response = admin_api.get("/api/v1/patients/export/", {"ordering": "mrn"})
-    chunks = iter(response.streaming_content)
+    chunks = iter(response.streaming_content)  # type: ignore[attr-defined]
     first = next(chunks)
 
     # The first chunk is out while the named cursor still holds the rest of the set.
