@@ -7,12 +7,13 @@ REQS := requirements/base.txt requirements/production.txt requirements/local.txt
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help run test lint format schema migrate seed clean \
+.PHONY: help run test browser-test lint format schema migrate seed clean \
 	security audit check-migrations check-deploy schemathesis bench bench-smoke
 
 help:
 	@echo "make run              - install, migrate, seed the demo clinic, serve on http://$(HOST):$(PORT)"
 	@echo "make test             - run the whole test suite (SQLite, or DATABASE_URL's database)"
+	@echo "make browser-test     - Playwright tests of the console in Debian's chromium (skipped without it)"
 	@echo "make lint             - ruff check, ruff format --check, mypy"
 	@echo "make format           - ruff check --fix, ruff format"
 	@echo "make schema           - write schema.yaml and validate the OpenAPI schema"
@@ -31,7 +32,7 @@ help:
 $(STAMP): $(REQS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements/local.txt
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m pip install --quiet -r requirements/local.txt
 	@touch $(STAMP)
 
 migrate: $(STAMP)
@@ -52,6 +53,10 @@ run: seed
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Outside `make test` (they are slow and need chromium); CI runs them as their own step.
+browser-test: $(STAMP)
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/python -m pytest browser_tests $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -93,6 +93,7 @@ def _fresh_cache() -> None:
 # empties every table when it ends, so the next one starts without them.
 REFERENCE_DATA = (
     ("accounts.migrations.0001_roles", "create_groups"),
+    ("accounts.migrations.0002_role_model_permissions", "grant"),
     ("patients.migrations.0002_search_index_and_sequence", "create_sequence_row"),
     ("outcomes.migrations.0002_reference_outcomes", "install"),
 )

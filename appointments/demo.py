@@ -16,6 +16,7 @@ from appointments.services import appointment_book, appointment_cancel
 from core.errors import Conflict
 from doctors.demo import DEMO_DOCTORS
 from doctors.models import Doctor
+from patients.demo import demo_patient_ids
 from patients.models import Patient
 
 NAMESPACE = uuid.UUID("a9901000-0000-4000-8000-000000000000")
@@ -42,7 +43,7 @@ def _clinic_days(now: datetime, count: int) -> list[tuple[datetime, ...]]:
 def seed(*, now: datetime) -> str:
     doctor_ids = [d["pk"] for d in DEMO_DOCTORS]
     doctors = list(Doctor.objects.filter(pk__in=doctor_ids, is_active=True).order_by("email"))
-    patients = list(Patient.objects.order_by("mrn")[:20])
+    patients = list(Patient.objects.filter(pk__in=demo_patient_ids()).order_by("mrn")[:20])
     if not doctors or not patients:
         return "skipped (no demo doctors or patients)"
     created = skipped = 0

@@ -114,6 +114,14 @@ def _validate(appointment: Appointment, *, now: datetime) -> None:
             raise _conflict(appointment, who=who, other=other, now=now)
 
 
+def ensure_bookable(*, appointment: Appointment, now: datetime | None = None) -> None:
+    """Check rules 1-4 for ``appointment`` (new, or an existing one with its new values)
+    without writing anything: raises exactly what :func:`appointment_book` and
+    :func:`appointment_reschedule` would. Forms call it to show the error on the form; the
+    write itself still goes through the service (and, on PostgreSQL, the constraint)."""
+    _validate(appointment, now=now or timezone.now())
+
+
 def _save_scheduled(appointment: Appointment, *, now: datetime) -> Appointment:
     """Check every rule and save. Call inside the booking transaction."""
     _validate(appointment, now=now)

@@ -1,21 +1,89 @@
-"""Admin helpers shared by the apps' consoles."""
+"""The staff console's shared parts: branding from settings, helpers the apps' admin
+pages use (clinic-local dates and times, the outcome badge, one-at-a-time deletes)."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date, datetime, tzinfo
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
-from django.http import HttpRequest
+from django.conf import settings
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+if TYPE_CHECKING:
+    from outcomes.models import Outcome
+
+admin.site.site_header = settings.ADMIN_SITE_HEADER
+admin.site.site_title = settings.ADMIN_SITE_TITLE
+admin.site.index_title = settings.ADMIN_INDEX_TITLE
+
+# Severity at or above which an outcome is shown (and counted on the dashboard) as
+# critical; the reference outcomes are healthy 0, monitor 1, critical 2.
+CRITICAL_SEVERITY = 2
+
+
+def clinic_zone() -> tzinfo:
+    return ZoneInfo(settings.CLINIC_TIME_ZONE)
+
+
+def clinic_today() -> date:
+    return timezone.localdate(timezone.now(), clinic_zone())
+
+
+def clinic_time(moment: datetime | None) -> str:
+    """``moment`` in the clinic's time zone, as staff read it: "Mon 7 Dec 2026, 09:30"."""
+    if moment is None:
+        return "—"
+    local = timezone.localtime(moment, clinic_zone())
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M}"
+
+
+def outcome_badge(outcome: Outcome | None) -> SafeString:
+    if outcome is None:
+        return format_html('<span class="clinic-badge clinic-badge-none">{}</span>', "none yet")
+    level = (
+        "critical"
+        if outcome.severity >= CRITICAL_SEVERITY
+        else ("watch" if outcome.severity > 0 else "ok")
+    )
+    return format_html('<span class="clinic-badge clinic-badge-{}">{}</span>', level, outcome.label)
 
 
 class OneAtATimeDeleteMixin:
-    """Removes the "delete selected" bulk action.
+    """Deletes go through the service, one record at a time, and its refusal is shown.
 
     Django's bulk delete runs ``QuerySet.delete()`` and skips ``delete_model``, hence the
-    services and their checks (dependents, appointments, outcomes in use). Deleting one
-    record at a time goes through the service.
+    services and their checks (dependents, appointments, outcomes in use): the action is
+    removed. Django's own protected-objects check is left to the service too, so that a
+    blocked delete shows the API's message (``delete_model`` raises ``Conflict``).
     """
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         actions: dict[str, Any] = super().get_actions(request)  # type: ignore[misc]
         actions.pop("delete_selected", None)
         return actions
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        # The service decides what may go (it refuses while dependents exist), not the
+        # related models' delete permissions or PROTECT lists.
+        deleted, counts, _perms, _protected = super().get_deleted_objects(  # type: ignore[misc]
+            objs, request
+        )
+        return deleted, counts, set(), []
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> Any:
+        from core.errors import Conflict
+
+        try:
+            return super().delete_view(request, object_id, extra_context)  # type: ignore[misc]
+        except Conflict as exc:
+            self.message_user(request, str(exc.detail), messages.ERROR)  # type: ignore[attr-defined]
+            opts = self.model._meta  # type: ignore[attr-defined]
+            return HttpResponseRedirect(
+                reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[object_id])
+            )

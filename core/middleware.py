@@ -15,6 +15,7 @@ from django.db import connections
 from django.http import HttpRequest, HttpResponse
 
 from core import metrics
+from core.client_ip import client_ip
 from core.errors import CoreErrorCode, json_error_response
 from core.request_context import request_id_var
 
@@ -82,6 +83,8 @@ class RequestIdMiddleware:
                     "status": response.status_code,
                     "duration_ms": duration_ms,
                     "user_id": user_id,
+                    # The real client (core.client_ip), never a forged X-Forwarded-For.
+                    "client_ip": client_ip(request),
                 },
             )
             return response
@@ -119,6 +122,63 @@ class MetricsMiddleware:
         if queries:
             metrics.db_queries.labels(route=route).inc(queries)
         return response
+
+
+class NoStoreApiMiddleware:
+    """``Cache-Control: no-store`` on every ``/api/v1/`` response.
+
+    API answers carry patient data (or errors about it); no browser, proxy or CDN may
+    keep a copy. A view that sets its own ``Cache-Control`` keeps it.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.path.startswith("/api/v1/") and not response.has_header("Cache-Control"):
+            response["Cache-Control"] = "no-store, private"
+            response.setdefault("Pragma", "no-cache")
+        return response
+
+
+SESSION_STARTED_KEY = "_clinic_session_started"
+SESSION_SEEN_KEY = "_clinic_session_seen"
+# Last-activity stamps are written at most this often (seconds): a session write on every
+# admin click would be a database write per request for no gain in precision.
+SESSION_SEEN_RESOLUTION = 60
+
+
+class SessionTimeoutMiddleware:
+    """Ends a signed-in session after ``SESSION_IDLE_MINUTES`` without a request, and in
+    any case ``SESSION_MAX_HOURS`` after sign-in. The next request is then anonymous: the
+    admin asks to sign in again, the API answers 401. Bearer tokens have their own expiry
+    (``API_TOKEN_TTL_HOURS``) and are not affected."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.contrib.auth import logout
+
+        user = getattr(request, "user", None)
+        session = getattr(request, "session", None)
+        if session is not None and user is not None and user.is_authenticated:
+            now = int(time.time())
+            started = session.get(SESSION_STARTED_KEY)
+            seen = session.get(SESSION_SEEN_KEY)
+            idle_limit = settings.SESSION_IDLE_MINUTES * 60
+            max_age = settings.SESSION_MAX_HOURS * 3600
+            if (seen is not None and now - seen > idle_limit) or (
+                started is not None and now - started > max_age
+            ):
+                logout(request)
+            else:
+                if started is None:
+                    session[SESSION_STARTED_KEY] = now
+                if seen is None or now - seen >= SESSION_SEEN_RESOLUTION:
+                    session[SESSION_SEEN_KEY] = now
+        return self.get_response(request)
 
 
 SIMULATION_HEADER = "X-Simulation-Mode"

@@ -136,3 +136,15 @@ class PublicEndpoint(BasePermission):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return True
+
+
+class ApiDocsAccess(BasePermission):
+    """The OpenAPI schema, Swagger UI and ReDoc: public while ``API_DOCS_PUBLIC`` (the
+    default outside production), otherwise for any signed-in user with a role."""
+
+    message = "Sign in to read the API documentation."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        from django.conf import settings
+
+        return bool(settings.API_DOCS_PUBLIC) or role_of(request.user) != Role.NONE

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from core.admin import OneAtATimeDeleteMixin
+from core.admin import OneAtATimeDeleteMixin, clinic_time
 from core.errors import Conflict
 from doctors.models import Doctor
 from doctors.services import (
@@ -59,6 +59,16 @@ class DoctorAdmin(OneAtATimeDeleteMixin, admin.ModelAdmin[Doctor]):
     actions = ["toggle_status"]
     list_per_page = 50
 
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Doctor], search_term: str
+    ) -> tuple[QuerySet[Doctor], bool]:
+        # Pickers (the autocomplete of appointments, interactions) offer active doctors
+        # only; booking an inactive one anyway is refused with the API's message.
+        match = request.resolver_match
+        if match is not None and match.url_name == "autocomplete":
+            queryset = queryset.filter(is_active=True)
+        return super().get_search_results(request, queryset, search_term)
+
     def save_model(self, request: HttpRequest, obj: Doctor, form: Any, change: bool) -> None:
         # Already saved by DoctorAdminForm through the services.
         pass
@@ -80,7 +90,7 @@ class DoctorAdmin(OneAtATimeDeleteMixin, admin.ModelAdmin[Doctor]):
             self.message_user(request, f"{change.doctor.full_name} is now {state}.")
             if change.future_appointments:
                 listed = "; ".join(
-                    f"{a.start_time:%Y-%m-%d %H:%M} {a.patient.full_name}"
+                    f"{clinic_time(a.start_time)} {a.patient.full_name}"
                     for a in change.future_appointments
                 )
                 self.message_user(

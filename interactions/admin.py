@@ -1,4 +1,5 @@
-"""Interactions are read-only in the admin: corrections are the amend and retract actions,
+"""Interactions in the staff console. An entry is recorded once (the add form, through
+``interaction_record``) and never edited: corrections are the amend and retract actions,
 which go through the same services as the API (each on an intermediate page)."""
 
 from __future__ import annotations
@@ -12,12 +13,19 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
 
 from core.actors import actor_of
 from core.errors import Conflict
-from core.permissions import Role, role_of
+from doctors.models import Doctor
 from interactions.models import MAX_NOTES_LENGTH, Interaction
-from interactions.services import interaction_amend, interaction_retract
+from interactions.services import (
+    interaction_amend,
+    interaction_check,
+    interaction_record,
+    interaction_retract,
+)
 from outcomes.models import Outcome
 
 
@@ -31,6 +39,36 @@ class AmendForm(forms.Form):
     notes = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 6}), required=False, max_length=MAX_NOTES_LENGTH
     )
+
+
+class InteractionAddForm(forms.ModelForm[Interaction]):
+    """Checked with the service's own rules in ``clean()``; saved by ``interaction_record``."""
+
+    class Meta:
+        model = Interaction
+        fields = ["patient", "outcome", "occurred_at", "doctor", "notes"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["outcome"].queryset = Outcome.objects.filter(is_active=True)  # type: ignore[attr-defined]
+        self.fields["doctor"].queryset = Doctor.objects.filter(is_active=True)  # type: ignore[attr-defined]
+        self.fields["occurred_at"].required = False
+        self.fields["occurred_at"].help_text = "Leave empty for now."
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data: dict[str, Any] = self.cleaned_data
+        if self.errors or not data.get("patient") or not data.get("outcome"):
+            return data
+        candidate = Interaction(
+            patient=data["patient"],
+            outcome=data["outcome"],
+            occurred_at=data.get("occurred_at") or timezone.now(),
+            doctor=data.get("doctor"),
+            notes=data.get("notes") or "",
+        )
+        interaction_check(interaction=candidate)
+        return data
 
 
 def _error_text(exc: Conflict | ValidationError) -> str:
@@ -50,18 +88,68 @@ class InteractionAdmin(admin.ModelAdmin[Interaction]):
     actions = ["amend", "retract"]
     list_per_page = 50
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if obj is None:
+            kwargs["form"] = InteractionAddForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ["patient", "outcome", "occurred_at", "doctor", "notes"]
+        return [
+            "patient",
+            "occurred_at",
+            "outcome",
+            "status",
+            "doctor",
+            "appointment",
+            "notes",
+            "recorded_by",
+            "amends",
+            "retraction_reason",
+            "retracted_at",
+            "retracted_by",
+            "recorded_at",
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [] if obj is None else self.get_fields(request, obj)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Entries are immutable: the page is read-only; amend/retract correct them.
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def has_correct_permission(self, request: HttpRequest) -> bool:
-        """Amend and retract are clinical writes: Providers and Admins."""
-        return role_of(request.user) >= Role.PROVIDER
+        """Amend and retract are clinical writes: the role's change permission."""
+        return request.user.has_perm("interactions.change_interaction")
+
+    def save_model(self, request: HttpRequest, obj: Interaction, form: Any, change: bool) -> None:
+        # One write path: the same service as the API.
+        data = form.cleaned_data
+        saved = interaction_record(
+            patient=data["patient"],
+            outcome=data["outcome"],
+            occurred_at=data.get("occurred_at") or None,
+            doctor=data.get("doctor"),
+            notes=data.get("notes") or "",
+            recorded_by=actor_of(request),
+        )
+        obj.pk, obj.occurred_at, obj.recorded_at = saved.pk, saved.occurred_at, saved.recorded_at
+        obj._state.adding = False
+
+    def response_add(
+        self, request: HttpRequest, obj: Interaction, post_url_continue: Any = None
+    ) -> Any:
+        # Back to the patient's chart, where the entry now heads the timeline.
+        self.message_user(request, f"Recorded: {obj.outcome.label} for {obj.patient.full_name}.")
+        from django.http import HttpResponseRedirect
+
+        return HttpResponseRedirect(reverse("admin:patients_patient_change", args=[obj.patient_id]))
 
     def _intermediate(
         self,
@@ -138,29 +226,3 @@ class InteractionAdmin(admin.ModelAdmin[Interaction]):
         return self._intermediate(
             request, queryset, action="amend", title="Amend an entry", form=form
         )
-
-
-class InteractionHistoryInline(admin.TabularInline[Interaction, Any]):
-    """The patient's interaction history, read-only, oldest first (every status)."""
-
-    model = Interaction
-    fk_name = "patient"
-    fields = ["occurred_at", "outcome", "status", "doctor", "notes", "recorded_by"]
-    readonly_fields = ["occurred_at", "outcome", "status", "doctor", "notes", "recorded_by"]
-    ordering = ["occurred_at", "id"]
-    extra = 0
-    can_delete = False
-    show_change_link = True
-    verbose_name_plural = "Interaction history"
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Interaction]:
-        return super().get_queryset(request).select_related("outcome", "doctor", "recorded_by")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

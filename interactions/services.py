@@ -88,6 +88,12 @@ def _validate(interaction: Interaction, *, now: datetime, previous_outcome: str 
     interaction.full_clean(validate_constraints=False, validate_unique=False)
 
 
+def interaction_check(*, interaction: Interaction, now: datetime | None = None) -> None:
+    """Rules 1-4 for a new ``interaction`` without writing: raises what
+    :func:`interaction_record` would (forms show it on the form)."""
+    _validate(interaction, now=now or timezone.now(), previous_outcome=None)
+
+
 def refresh_latest_outcome(*, patient_id: uuid.UUID) -> None:
     """Recompute the patient's ``latest_outcome`` from their current interactions.
 

@@ -19,6 +19,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework import status
 
+from accounts.lockout import LockedOut, is_locked_out
 from core.errors import ApiError, Conflict, CoreErrorCode, conflict_from_constraint
 from core.permissions import Role, role_of
 from core.updates import UNSET, Unset
@@ -277,8 +278,19 @@ def note_sign(
     request: HttpRequest | None = None,
 ) -> Signature:
     """Sign ``note`` after re-checking the signer's password (21 CFR 11.200: each
-    signing re-authenticates). The signature keeps the SHA-256 of the signed text."""
+    signing re-authenticates). The signature keeps the SHA-256 of the signed text.
+
+    With the HTTP ``request`` the check goes through ``authenticate`` and so through the
+    sign-in lockout (accounts.lockout): wrong passwords count as failed sign-ins, and a
+    locked-out account cannot sign (429 ``locked_out``). Without one (in-process callers
+    such as the demo seeder) the password is checked directly."""
+    if request is None:
+        if not signer.check_password(password):
+            raise InvalidPassword()
+        return _record_signature(note=note, signer=signer, meaning=SignatureMeaning(meaning))
     authenticated = authenticate(request, username=signer.get_username(), password=password)
+    if authenticated is None and is_locked_out(request):
+        raise LockedOut()
     if authenticated is None or authenticated.pk != signer.pk:
         raise InvalidPassword()
     return _record_signature(note=note, signer=signer, meaning=SignatureMeaning(meaning))

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import django_filters
 
-from summaries.models import Audience, Length, Summary, SummaryStatus
+from summaries.models import AUDIENCE_CHOICES, LENGTH_CHOICES, Summary, SummaryStatus
 
 
 class SummaryFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=SummaryStatus.choices)
-    audience = django_filters.ChoiceFilter(choices=Audience.choices)
-    length = django_filters.ChoiceFilter(choices=Length.choices)
+    audience = django_filters.ChoiceFilter(choices=AUDIENCE_CHOICES)
+    length = django_filters.ChoiceFilter(choices=LENGTH_CHOICES)
 
     class Meta:
         model = Summary

@@ -3,24 +3,49 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from summaries.engine.core import AUDIENCES, LENGTHS, PROVIDERS, ProviderName
+from summaries.engine.core import Audience as AudienceName
+from summaries.engine.core import Length as LengthName
 
-class Audience(models.TextChoices):
-    CLINICIAN = "clinician", "Clinician"
-    FAMILY = "family", "Family"
-    PATIENT = "patient", "Patient"
+_Value = TypeVar("_Value", bound=str)
 
 
-class Length(models.TextChoices):
-    BRIEF = "brief", "Brief (about 60 words)"
-    STANDARD = "standard", "Standard (about 150 words)"
-    DETAILED = "detailed", "Detailed (about 350 words)"
+def _choices(values: tuple[_Value, ...], labels: Mapping[_Value, str]) -> list[tuple[str, str]]:
+    """Django choices for the engine's values, in the engine's order, each with a label."""
+    assert set(labels) == set(values), f"labels {sorted(labels)} != values {sorted(values)}"
+    return [(value, labels[value]) for value in values]
+
+
+# Values come from the engine (summaries.engine.core); only the labels live here.
+AUDIENCE_LABELS: dict[AudienceName, str] = {
+    "clinician": "Clinician",
+    "family": "Family",
+    "patient": "Patient",
+}
+LENGTH_LABELS: dict[LengthName, str] = {
+    "brief": "Brief (about 60 words)",
+    "standard": "Standard (about 150 words)",
+    "detailed": "Detailed (about 350 words)",
+}
+PROVIDER_LABELS: dict[ProviderName, str] = {
+    "openai": "OpenAI (or an OpenAI-compatible server)",
+    "local": "Built-in offline summarizer",
+}
+AUDIENCE_CHOICES = _choices(AUDIENCES, AUDIENCE_LABELS)
+LENGTH_CHOICES = _choices(LENGTHS, LENGTH_LABELS)
+PROVIDER_CHOICES = _choices(PROVIDERS, PROVIDER_LABELS)
+DEFAULT_AUDIENCE: AudienceName = "clinician"
+DEFAULT_LENGTH: LengthName = "standard"
+LOCAL_PROVIDER: ProviderName = "local"
 
 
 class SummaryStatus(models.TextChoices):
@@ -67,12 +92,12 @@ class Summary(models.Model):
     patient = models.ForeignKey(
         "patients.Patient", on_delete=models.CASCADE, related_name="summaries"
     )
-    audience = models.CharField(max_length=10, choices=Audience.choices)
-    length = models.CharField(max_length=10, choices=Length.choices)
+    audience = models.CharField(max_length=10, choices=AUDIENCE_CHOICES)
+    length = models.CharField(max_length=10, choices=LENGTH_CHOICES)
     status = models.CharField(
         max_length=10, choices=SummaryStatus.choices, default=SummaryStatus.QUEUED
     )
-    provider = models.CharField(max_length=10, choices=Provider.choices)
+    provider = models.CharField(max_length=10, choices=PROVIDER_CHOICES)
     model = models.CharField(max_length=100, help_text="The model that wrote (or will write) it.")
     prompt_version = models.CharField(max_length=32)
     deidentified = models.BooleanField(
@@ -112,11 +137,11 @@ class Summary(models.Model):
                 name="summaries_status_valid",
             ),
             models.CheckConstraint(
-                condition=Q(audience__in=[a.value for a in Audience]),
+                condition=Q(audience__in=list(AUDIENCES)),
                 name="summaries_audience_valid",
             ),
             models.CheckConstraint(
-                condition=Q(length__in=[n.value for n in Length]), name="summaries_length_valid"
+                condition=Q(length__in=list(LENGTHS)), name="summaries_length_valid"
             ),
             models.CheckConstraint(
                 condition=~Q(status=SummaryStatus.SUCCEEDED) | Q(result__isnull=False),

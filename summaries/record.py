@@ -13,6 +13,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import cast
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
 
 from appointments.models import Appointment
 from interactions.models import Interaction, InteractionStatus
@@ -30,7 +33,11 @@ MAX_APPOINTMENTS = 20
 
 
 def _iso(value: datetime | None) -> str:
-    return value.isoformat() if value is not None else ""
+    """ISO 8601 in the clinic's time zone (``CLINIC_TIME_ZONE``), so every date and time a
+    summary shows is the clinic's local one."""
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(settings.CLINIC_TIME_ZONE)).isoformat()
 
 
 def build_record(patient: Patient, *, now: datetime) -> PatientRecord:

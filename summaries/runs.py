@@ -113,10 +113,8 @@ def summary_run(*, summary_id: uuid.UUID | str) -> RunOutcome:
     summary, outcome = _claim(summary_id, claimed_at)
     if summary is None:
         return outcome
-    options = SummaryOptions(
-        audience=summary.audience,  # type: ignore[arg-type]
-        length=summary.length,  # type: ignore[arg-type]
-        deidentify=summary.deidentified,
+    options = SummaryOptions.parse(
+        audience=summary.audience, length=summary.length, deidentify=summary.deidentified
     )
     record = build_record(summary.patient, now=claimed_at)
     changes: dict[str, Any] = {"input_hash": compute_input_hash(record, options)}

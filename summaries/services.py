@@ -30,7 +30,7 @@ from summaries.engine import (
 )
 from summaries.engine.local_provider import LOCAL_MODEL
 from summaries.errors import SummaryErrorCode
-from summaries.models import REUSABLE_STATUSES, Provider, Summary, SummaryStatus
+from summaries.models import LOCAL_PROVIDER, REUSABLE_STATUSES, Summary, SummaryStatus
 from summaries.record import build_record
 from summaries.tasks import generate_summary_task
 
@@ -47,15 +47,13 @@ class CurrentSummary:
 
 
 def summary_options(*, audience: str, length: str) -> SummaryOptions:
-    return SummaryOptions(
-        audience=audience,  # type: ignore[arg-type]
-        length=length,  # type: ignore[arg-type]
-        deidentify=settings.SUMMARY_DEIDENTIFY,
+    return SummaryOptions.parse(
+        audience=audience, length=length, deidentify=settings.SUMMARY_DEIDENTIFY
     )
 
 
 def _configured_model() -> str:
-    return LOCAL_MODEL if settings.SUMMARY_PROVIDER == Provider.LOCAL else settings.SUMMARY_MODEL
+    return LOCAL_MODEL if settings.SUMMARY_PROVIDER == LOCAL_PROVIDER else settings.SUMMARY_MODEL
 
 
 # --------------------------------------------------------------------------- queueing

@@ -3,19 +3,21 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.api.serializers import MeSerializer, TokenRequestSerializer, TokenSerializer
 from accounts.errors import AccountErrorCode
+from accounts.lockout import LockedOut, is_locked_out
 from accounts.services import token_issue, token_revoke
 from core.actors import actor_of
 from core.authentication import BearerTokenAuthentication
 from core.permissions import PublicEndpoint, Role, ViewerAction, role_of
+from core.throttling import ClientIpScopedRateThrottle
 
 
 class TokenView(APIView):
@@ -25,7 +27,10 @@ class TokenView(APIView):
     error_statuses = {
         "post": {
             401: {AccountErrorCode.INVALID_CREDENTIALS: "wrong username or password."},
-            429: None,
+            429: {
+                AccountErrorCode.LOCKED_OUT: "too many failed sign-ins for this account or "
+                "from this address (the same answer whether or not the username exists)."
+            },
         }
     }
     # Bearer only: a browser session must not be able to mint tokens without CSRF checks.
@@ -38,7 +43,7 @@ class TokenView(APIView):
         return [ViewerAction()]
 
     def get_throttles(self) -> list[Any]:
-        return [ScopedRateThrottle()] if self.request.method == "POST" else []
+        return [ClientIpScopedRateThrottle()] if self.request.method == "POST" else []
 
     @extend_schema(
         tags=["auth"],
@@ -67,12 +72,17 @@ class TokenView(APIView):
             username=serializer.validated_data["username"],
             password=serializer.validated_data["password"],
         )
+        if user is None and is_locked_out(request._request):
+            raise LockedOut()
         if user is None or role_of(user) == Role.NONE:
             raise exceptions.AuthenticationFailed(
                 "Unable to log in with the provided credentials.",
                 code=AccountErrorCode.INVALID_CREDENTIALS,
             )
         token, expires_at = token_issue(user=user)
+        # As Django's login() does: clears this account's failed attempts (django-axes)
+        # and updates last_login.
+        user_logged_in.send(sender=type(user), request=request._request, user=user)
         return Response(TokenSerializer({"token": token, "expires_at": expires_at}).data)
 
     @extend_schema(tags=["auth"], operation_id="auth_token_destroy", responses={204: None})

@@ -77,7 +77,12 @@ def test_admin_cancel_action(admin_client):
     )
     response = admin_client.post(
         "/admin/appointments/appointment/",
-        {"action": "cancel", "_selected_action": [str(appointment.pk)]},
+        {
+            "action": "cancel",
+            "_selected_action": [str(appointment.pk)],
+            "apply": "1",
+            "reason": "Clinic closed",
+        },
     )
     assert response.status_code == 302
     appointment.refresh_from_db()

@@ -9,14 +9,16 @@ from appointments.models import Appointment
 from appointments.tests.factories import PatientFactory
 from doctors import demo as doctors_demo
 from doctors.models import Doctor
+from patients import demo as patients_demo
 
 pytestmark = pytest.mark.django_db
 
 
 def test_demo_week_is_valid_and_idempotent():
-    for _ in range(6):
-        PatientFactory.create()
     now = timezone.now()
+    patients_demo.seed(now=now)
+    # Demo appointments are for demo patients only, never a clinic's own.
+    real = PatientFactory.create()
     doctors_demo.seed(now=now)
     appointments_demo.seed(now=now)
     doctors = Doctor.objects.count()
@@ -25,6 +27,7 @@ def test_demo_week_is_valid_and_idempotent():
     assert Doctor.objects.filter(is_active=False).count() == 1
     assert len({d.specialty for d in Doctor.objects.all()}) == 5
     assert rows
+    assert not Appointment.objects.filter(patient=real).exists()
     assert all(start > now for _, start, _ in rows)
     for appointment in Appointment.objects.all():
         local = appointment.start_time.astimezone(clinic_zone())

@@ -9,6 +9,7 @@ reach a real deployment.
 from __future__ import annotations
 
 import ipaddress
+from datetime import timedelta
 from pathlib import Path
 
 import django_stubs_ext
@@ -33,7 +34,8 @@ ALLOWED_HOSTS: list[str] = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1"
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, with the TOTP-aware site (accounts/admin_site.py).
+    "accounts.admin_config.ClinicAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -41,10 +43,16 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "corsheaders",
+    "csp",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "rest_framework",
     "knox",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "core",
     "accounts",
     "patients",
@@ -54,6 +62,7 @@ INSTALLED_APPS = [
     "interactions",
     "notes",
     "summaries",
+    "console",
     "transfers",
 ]
 
@@ -64,14 +73,21 @@ MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
     "core.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "core.middleware.NoStoreApiMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "core.middleware.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.ChaosMiddleware",
+    # Last, as django-axes asks: turns a lockout flagged during the view into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -163,12 +179,33 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Client address --------------------------------------------------------------------
+# X-Forwarded-For is believed only from our own proxies (see core/client_ip.py): either
+# the networks they live in, or how many of them stand in front of the app. Default none:
+# the address is REMOTE_ADDR and a forged header changes nothing.
+TRUSTED_PROXIES = [
+    ipaddress.ip_network(n.strip(), strict=False)
+    for n in env.list("TRUSTED_PROXIES", default=[])
+    if n.strip()
+]
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXIES and TRUSTED_PROXY_COUNT:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("Set TRUSTED_PROXIES or TRUSTED_PROXY_COUNT, not both.")
+
 # --- Auth ------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# The lockout backend goes first: a locked-out account or address is refused before any
+# password is checked (accounts/lockout.py).
+AUTHENTICATION_BACKENDS = [
+    "accounts.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 API_TOKEN_TTL_HOURS = env.int("API_TOKEN_TTL_HOURS", default=12)
 REST_KNOX = {
@@ -180,6 +217,80 @@ REST_KNOX = {
 # Phone numbers without a leading "+" are read in this region, then stored as E.164.
 PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="US")
 
+# --- Lockout (django-axes) -------------------------------------------------------------
+# Failed logins on the token endpoint, the admin login and note signing are counted per
+# account (across addresses) and per client address (across accounts); either reaching
+# its limit within the cool-off window locks further attempts until the window passes or
+# an Admin unlocks (accounts/lockout.py, docs/security.md).
+LOCKOUT_ACCOUNT_FAILURE_LIMIT = env.int("LOCKOUT_ACCOUNT_FAILURE_LIMIT", default=5)
+# Higher: a whole clinic may share one address behind NAT.
+LOCKOUT_ADDRESS_FAILURE_LIMIT = env.int("LOCKOUT_ADDRESS_FAILURE_LIMIT", default=20)
+LOCKOUT_COOLOFF_MINUTES = env.int("LOCKOUT_COOLOFF_MINUTES", default=15)
+AXES_ENABLED = True
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # order matters to LockoutHandler
+AXES_FAILURE_LIMIT = LOCKOUT_ACCOUNT_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOCKOUT_COOLOFF_MINUTES)
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # successful logins belong to the audit trail, not here
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_VERBOSE = False
+# Masked in axes' records and log lines (the password always is).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
+
+# --- Admin console ---------------------------------------------------------------------
+# Where the admin lives ("admin/" by default); a less obvious path cuts scanner noise.
+DJANGO_ADMIN_URL = env("DJANGO_ADMIN_URL", default="admin/").strip("/") + "/"
+# Admin-role (and superuser) accounts must sign in with a TOTP code (django-otp); those
+# without a device are sent to enrol first. Production defaults to true.
+ADMIN_REQUIRE_2FA = env.bool("ADMIN_REQUIRE_2FA", default=False)
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Clinic")
+
+# --- Sessions (the admin console) ------------------------------------------------------
+# A session ends after this many idle minutes, and in any case SESSION_MAX_HOURS after
+# sign-in (core.middleware.SessionTimeoutMiddleware).
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
+SESSION_MAX_HOURS = env.int("SESSION_MAX_HOURS", default=12)
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# --- Browser-facing headers ------------------------------------------------------------
+# CORS is closed unless an origin is listed (scheme://host[:port], comma-separated).
+CORS_ALLOWED_ORIGINS: list[str] = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_CREDENTIALS = False  # bearer tokens, not cookies, cross origin
+CORS_ALLOW_HEADERS = (
+    "accept",
+    "authorization",
+    "content-type",
+    "x-request-id",
+    "x-access-reason",
+    "x-simulation-mode",
+)
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After", "Location"]
+# One policy for every HTML page (admin, API docs, printable summary): our own origin
+# only, no inline script; inline styles are allowed because the admin and the printable
+# page use style attributes.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
 # --- Internationalisation and time -----------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -187,6 +298,12 @@ USE_I18N = True
 USE_TZ = True
 # The clinic's own calendar: "a day" in filters and scheduling means a day here.
 CLINIC_TIME_ZONE = env("CLINIC_TIME_ZONE", default="UTC")
+
+# The staff console's branding (the Django admin).
+CLINIC_NAME = env("CLINIC_NAME", default="Clinic")
+ADMIN_SITE_HEADER = env("ADMIN_SITE_HEADER", default=f"{CLINIC_NAME} staff console")
+ADMIN_SITE_TITLE = env("ADMIN_SITE_TITLE", default=f"{CLINIC_NAME} console")
+ADMIN_INDEX_TITLE = env("ADMIN_INDEX_TITLE", default="Today at the clinic")
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
@@ -297,8 +414,17 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
-    "SERVE_AUTHENTICATION": [],
+    # Who may read the schema and the docs: anyone while API_DOCS_PUBLIC, else a
+    # signed-in user (admin session or bearer token). Production defaults to private.
+    "SERVE_PERMISSIONS": ["core.permissions.ApiDocsAccess"],
+    "SERVE_AUTHENTICATION": [
+        "core.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    # Swagger UI and ReDoc from our own static files (drf-spectacular-sidecar): no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "NoteStatusEnum": "notes.models.NoteStatus",
@@ -307,6 +433,9 @@ SPECTACULAR_SETTINGS = {
         "SummaryErrorCodeEnum": "summaries.api.serializers.SUMMARY_ERROR_CODES",
     },
 }
+
+# Schema and docs readable without signing in (true except under production settings).
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=True)
 
 # --- Chaos testing ---------------------------------------------------------------------
 CHAOS_ENABLED = env.bool("CHAOS_ENABLED", default=False)

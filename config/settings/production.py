@@ -19,9 +19,23 @@ def _required(name: str) -> str:
     return value
 
 
+# Placeholder values from .env.example: a deploy that copied the file without editing it
+# must not start.
+PLACEHOLDER_MARKERS = ("change-me", "changeme", "change_me", "placeholder")
+
+
+def _not_placeholder(name: str, value: str) -> str:
+    if any(marker in value.lower() for marker in PLACEHOLDER_MARKERS):
+        raise ImproperlyConfigured(
+            f"{name} still holds the placeholder from .env.example; set a real value."
+        )
+    return value
+
+
 ENVIRONMENT = "production"
 DEBUG = False
-SECRET_KEY = _required("DJANGO_SECRET_KEY")
+SECRET_KEY = _not_placeholder("DJANGO_SECRET_KEY", _required("DJANGO_SECRET_KEY"))
+METRICS_TOKEN = _not_placeholder("METRICS_TOKEN", env("METRICS_TOKEN", default=""))
 ALLOWED_HOSTS = [h.strip() for h in _required("DJANGO_ALLOWED_HOSTS").split(",") if h.strip()]
 # In Kubernetes the pod's own address (from the downward API) is a valid Host, so that
 # Prometheus can scrape /metrics pod by pod.
@@ -30,6 +44,8 @@ if _pod_ip:
     ALLOWED_HOSTS.append(_pod_ip)
 _required("DATABASE_URL")  # the database itself is read in base.py from the same variable
 CHAOS_ENABLED = False
+ADMIN_REQUIRE_2FA = env.bool("ADMIN_REQUIRE_2FA", default=True)
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)
 
 # --- HTTPS and cookies -----------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

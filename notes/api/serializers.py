@@ -43,8 +43,12 @@ NOTE_EXAMPLE: dict[str, Any] = {
             "end": 60,
         },
         "objective": {"text": "BP 142/88, HR 92, ...", "start": 64, "end": 200},
-        "assessment": {"text": "1. Hypertension. 2. No PE.", "start": 206, "end": 232},
-        "plan": {"text": "1. Hypertension. 2. No PE.", "start": 206, "end": 232},
+        "assessment_and_plan": {
+            "text": "1. Hypertension. 2. No PE.",
+            "start": 206,
+            "end": 232,
+            "label": "A/P",
+        },
     },
     "structured_data": {
         "vitals": {
@@ -347,6 +351,11 @@ class ActiveMedicationSerializer(serializers.Serializer[Any]):
     dose = serializers.CharField(allow_null=True)
     route = serializers.CharField(allow_null=True)
     frequency = serializers.CharField(allow_null=True)
+    change = serializers.CharField(
+        allow_null=True,
+        help_text="What the latest note mentioning it did: started, resumed, continued, "
+        "increased, decreased, held (or null when it only listed the drug).",
+    )
     last_mentioned_at = serializers.DateTimeField()
     note_ids = serializers.ListField(child=serializers.UUIDField())
 
@@ -358,6 +367,16 @@ class AllergySerializer(serializers.Serializer[Any]):
 
 
 class DiagnosisSerializer(serializers.Serializer[Any]):
+    text = serializers.CharField()
+    certainty = serializers.ChoiceField(
+        choices=["confirmed", "uncertain"], help_text="`uncertain`: stated as possible."
+    )
+    first_noted_at = serializers.DateTimeField()
+    last_noted_at = serializers.DateTimeField()
+    note_ids = serializers.ListField(child=serializers.UUIDField())
+
+
+class PastDiagnosisSerializer(serializers.Serializer[Any]):
     text = serializers.CharField()
     first_noted_at = serializers.DateTimeField()
     last_noted_at = serializers.DateTimeField()
@@ -390,6 +409,7 @@ class DiagnosisSerializer(serializers.Serializer[Any]):
                         "dose": "25 mg",
                         "route": "PO",
                         "frequency": "BID",
+                        "change": "increased",
                         "last_mentioned_at": "2026-11-20T09:15:00Z",
                         "note_ids": [NOTE_ID],
                     }
@@ -402,11 +422,14 @@ class DiagnosisSerializer(serializers.Serializer[Any]):
                 "diagnoses": [
                     {
                         "text": "Hypertension",
+                        "certainty": "confirmed",
                         "first_noted_at": "2026-11-20T09:15:00Z",
                         "last_noted_at": "2026-11-20T09:15:00Z",
                         "note_ids": [NOTE_ID],
                     }
                 ],
+                "held_medications": [],
+                "past_diagnoses": [],
                 "source_note_ids": [NOTE_ID],
             },
             response_only=True,
@@ -421,10 +444,16 @@ class ClinicalDataSerializer(serializers.Serializer[Any]):
     patient_id = serializers.UUIDField()
     vitals = serializers.DictField(child=VitalValueSerializer())
     medications = ActiveMedicationSerializer(many=True, help_text="Active medications only.")
+    held_medications = ActiveMedicationSerializer(
+        many=True, help_text="Medications whose latest mention holds (pauses) them."
+    )
     allergies = AllergySerializer(many=True)
     no_known_allergies = serializers.BooleanField()
     no_known_allergies_note_ids = serializers.ListField(child=serializers.UUIDField())
-    diagnoses = DiagnosisSerializer(many=True)
+    diagnoses = DiagnosisSerializer(many=True, help_text="Current conditions, each once.")
+    past_diagnoses = PastDiagnosisSerializer(
+        many=True, help_text='Conditions the notes call past ("h/o", "s/p", "resolved").'
+    )
     source_note_ids = serializers.ListField(
         child=serializers.UUIDField(), help_text="Every note the data was gathered from."
     )

@@ -21,12 +21,14 @@ from rest_framework.parsers import JSONParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle
 
+from accounts.errors import AccountErrorCode
 from core.actors import actor_of
 from core.errors import CoreErrorCode, ErrorCode, ServiceUnavailable
 from core.permissions import ClinicalRecord, ProviderAction
 from core.schema import ErrorDoc
+from core.throttling import ClientIpScopedRateThrottle
 from notes.api.serializers import (
     AddendumCreateSerializer,
     ClinicalDataSerializer,
@@ -214,7 +216,10 @@ class NoteViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet[Note]):
                 NoteErrorCode.EXTRACTION_PENDING: "the note is still being read.",
                 NoteErrorCode.NOTE_NOT_TRANSCRIBED: "the note has no text yet.",
             },
-            429: "Too many signing attempts; see Retry-After.",
+            429: {
+                AccountErrorCode.LOCKED_OUT: "too many wrong passwords: the account is locked "
+                "for sign-in and signing (accounts.lockout)."
+            },
         },
         "addenda": {
             409: {
@@ -229,7 +234,7 @@ class NoteViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet[Note]):
 
     def get_throttles(self) -> list[BaseThrottle]:
         if self.action == "sign":
-            return [ScopedRateThrottle()]
+            return [ClientIpScopedRateThrottle()]
         return []
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:

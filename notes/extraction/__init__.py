@@ -4,8 +4,17 @@ Public API: :func:`analyze_note`, :class:`NoteAnalysis`, :func:`evaluate_dataset
 :func:`format_report`, :func:`condition_key`.
 """
 
-from .analyzer import NoteAnalysis, analyze_note
+from .analyzer import ENGINE_VERSION, NoteAnalysis, analyze_note
 from .diagnoses import condition_key
 from .evaluation import evaluate_dataset, format_report
+from .picture import clinical_picture
 
-__all__ = ["NoteAnalysis", "analyze_note", "condition_key", "evaluate_dataset", "format_report"]
+__all__ = [
+    "ENGINE_VERSION",
+    "NoteAnalysis",
+    "analyze_note",
+    "clinical_picture",
+    "condition_key",
+    "evaluate_dataset",
+    "format_report",
+]

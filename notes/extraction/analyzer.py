@@ -14,6 +14,10 @@ from .medications import extract_medications
 from .sections import sectionize
 from .vitals import extract_vitals
 
+# Bumped whenever a rule change can change what a note yields; stored in every note's
+# structured_data so older readings can be found and re-read (``manage.py reprocess_notes``).
+ENGINE_VERSION = "2.0"
+
 # Markdown emphasis and code marks ("**Allergies:** sulfa") are read as spaces of the same
 # length, so offsets still index into the original note.
 _MARKDOWN_MARKS_RE = re.compile(r"\*\*|__|`")
@@ -56,9 +60,12 @@ def analyze_note(text: str, *, note_type: str | None = None) -> NoteAnalysis:
     ``note_type`` given by the client is kept as is (normalised to lower case) and must be one of
     ``NOTE_TYPES``; otherwise the type is inferred and a confidence is reported.
 
-    Besides the documented keys, ``structured_data["excluded_diagnoses"]`` lists assessment
-    clauses set aside as negated or hypothetical (with their assertion), so a reviewer can see
-    what was deliberately not reported.
+    ``structured_data`` holds ``engine_version``, the vitals, medications (with status
+    active / stopped / held and the ``change`` the note makes), allergies and the NKDA flag, the
+    current ``diagnoses`` (each ``confirmed`` or ``uncertain``), ``past_diagnoses``
+    ("h/o", "s/p", "resolved"), ``family_history`` (a relative's conditions, never the
+    patient's) and ``excluded_diagnoses``: findings set aside as negated or hypothetical (with
+    their assertion), so a reviewer can see what was deliberately not reported.
     """
     if not isinstance(text, str):
         raise TypeError("text must be a str")
@@ -76,11 +83,14 @@ def analyze_note(text: str, *, note_type: str | None = None) -> NoteAnalysis:
     allergies = extract_allergies(text)
     diagnoses = extract_diagnoses(text, sections)
     structured: dict[str, Any] = {
+        "engine_version": ENGINE_VERSION,
         "vitals": extract_vitals(text),
         "medications": extract_medications(text, excluded=allergies.regions),
         "allergies": allergies.items,
         "no_known_allergies": allergies.no_known_allergies,
         "diagnoses": diagnoses.items,
+        "past_diagnoses": diagnoses.past,
+        "family_history": diagnoses.family,
         "excluded_diagnoses": diagnoses.excluded,
     }
     if text != original:

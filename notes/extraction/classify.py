@@ -113,7 +113,8 @@ _RULES: tuple[tuple[str, re.Pattern[str], float, bool], ...] = tuple(
         ("progress", r"\bseen\s+and\s+examined\b", _I, 1.0, False),
         (
             "progress",
-            r"\bfollow[- ]?up\s+(?:visit|of|for|on)\b|\bseen\s+today\s+for\b",
+            r"\bfollow[- ]?up\s+(?:visit|of|for|on)\b|\bseen\s+today\s+for\b|"
+            r"\b(?:pt|patient)\s+seen\s+(?:in\s+clinic\s+)?for\b|\bclinic\s+(?:note|visit)\b",
             _I,
             1.0,
             False,

@@ -1,10 +1,21 @@
-"""Diagnoses from the assessment (SOAP), or from Impression / Diagnosis lists otherwise.
+"""Diagnoses from the assessment (SOAP), Impression / Diagnosis / Problem lists, "#" problem
+lines, or - in a note with none of these - from the prose itself.
 
 Each candidate line is split into items (numbering and bullets stripped), then sentences, then
-";"-clauses. Text after " - " or ":" inside an item is treated as plan detail. Negated and
-hypothetical clauses (see ``negation.py``) are set aside in ``excluded``; a mid-clause negation
-("fall without head injury") truncates the diagnosis instead. Plan-like clauses (starting with an
-order verb or carrying a dose) are dropped because combined "Assessment and Plan" blocks mix both.
+";"-clauses. Text after " - " or ":" inside an item is treated as plan detail. The context rules
+(``context.py``) then give each clause its kind: confirmed and uncertain findings are the
+current ``items`` (with ``certainty``), historical ones go to ``past``, a relative's to
+``family``, and negated or hypothetical ones are set aside in ``excluded``. Plan-like clauses
+(starting with an order verb or carrying a dose) are dropped because combined "Assessment and
+Plan" blocks mix both.
+
+A note without any of those blocks is read as prose: every known condition name or
+abbreviation (``conditions.py``) is a finding, and its kind comes from the cues around it.
+History and family history are read from the whole note either way ("h/o MI" in the HPI,
+"FHx: father MI at 52").
+
+Every item keeps ``text`` as written, ``canonical`` (abbreviations expanded, "HTN" ->
+"hypertension") and its ``span``.
 """
 
 from __future__ import annotations
@@ -13,10 +24,18 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .conditions import CONDITION_RE, canonical_name
+from .context import (
+    CONFIRMED,
+    FAMILY,
+    HISTORICAL,
+    UNCERTAIN,
+    classify_clause,
+    context_at,
+)
 from .medications import DOSE_RE, LEXICON_RE
-from .negation import AFFIRMED, clause_assertion
-from .sections import Heading, find_generic_headings, find_soap_headings
-from .spans import make_span
+from .sections import COMBINED_KEY, Heading, find_generic_headings, find_soap_headings
+from .spans import make_span, phrase_match
 
 _NORM_LABEL_RE = re.compile(r"[^a-z&/ ]+")
 
@@ -43,7 +62,9 @@ _TERMINATOR_WORDS = re.compile(
     r"cc'?d|requesting|reason|subjective|objective|summary|code status|ecg|ekg|cxr|signed|"
     r"attending|resident|time|pt|patient)\b"
 )
-_ITEM_PREFIX_RE = re.compile(r"^\s*(?:[-*\u2022#>]+|\(?\d{1,2}[.)]|\(?[a-z][.)](?=\s))\s*")
+_ITEM_PREFIX_RE = re.compile(r"^\s*(?:[-*\u2022#>]+|\(?\d{1,2}[.)](?!\d)|\(?[a-z][.)](?=\s))\s*")
+# "#Cellulitis - improving" problem lines in a note without a diagnosis heading.
+_PROBLEM_LINE_RE = re.compile(r"^[ \t]*#[ \t]?(?=[A-Za-z])[^\n]*", re.MULTILINE)
 _SENTENCE_SPLIT_RE = re.compile(r"(?<=[A-Za-z0-9)\]%][.!?])\s+")
 _DETAIL_SPLIT_RE = re.compile(r"\s+[-\u2013\u2014]+>?\s+|\s*:\s+|\s+--\s*")
 _PLAN_START_RE = re.compile(
@@ -52,12 +73,14 @@ _PLAN_START_RE = re.compile(
     r"send|await|monitor|give|resume|restart|wean|schedule|refer|referral|discuss|discussed|"
     r"counsel|counseled|npo|iv fluids|mri|ct|cta|echo|tte|tee|ekg|ecg|labs|cbc|bmp|cmp|"
     r"trend|plan|will|rtc|return|call|encourage|advance|ambulate|pt/ot|physical therapy|"
-    r"telemetry|tele|goal|dvt prophylaxis|diet|pain control|appreciate|see above|as above)\b",
+    r"telemetry|tele|goal|dvt prophylaxis|diet|pain control|appreciate|see above|as above|"
+    r"recheck|re-check|limit|avoid|keep|advised|instructed|contact precautions|"
+    r"strict i/o|ordered|order)\b",
     re.IGNORECASE,
 )
 _SKIP_RE = re.compile(
     r"^(?:same|same as above|none|n/a|see above|as above|stable|unchanged|improving|"
-    r"pending|deferred|no change|nil)$",
+    r"pending|deferred|no change|nil|(?:pod|hd|hospital day|day)\s*#?\s*\d+)$",
     re.IGNORECASE,
 )
 _LETTERS_RE = re.compile(r"[A-Za-z]{2,}")
@@ -69,20 +92,51 @@ _TRAIL = " \t\r\n.,;:-"
 
 @dataclass
 class DiagnosisResult:
-    """Confirmed diagnoses plus the clauses set aside as negated or hypothetical."""
+    """Current diagnoses (confirmed or uncertain), past ones, a relative's, and the clauses set
+    aside as negated or hypothetical."""
 
     items: list[dict[str, Any]] = field(default_factory=list)
+    past: list[dict[str, Any]] = field(default_factory=list)
+    family: list[dict[str, Any]] = field(default_factory=list)
     excluded: list[dict[str, Any]] = field(default_factory=list)
+    seen: set[tuple[str, str]] = field(default_factory=set)
+
+    def add(self, kind: str, span: dict[str, Any]) -> None:
+        """File a finding under its kind (once per kind and canonical name)."""
+        text = span["text"]
+        canonical = canonical_name(text)
+        bucket = {CONFIRMED: "items", UNCERTAIN: "items", HISTORICAL: "past", FAMILY: "family"}
+        where = bucket.get(kind, "excluded")
+        if (where, canonical) in self.seen:
+            return
+        self.seen.add((where, canonical))
+        if where == "excluded":
+            self.excluded.append({"text": text, "assertion": kind, "span": span})
+        elif where == "items":
+            certainty = "uncertain" if kind == UNCERTAIN else "confirmed"
+            self.items.append(
+                {"text": text, "canonical": canonical, "certainty": certainty, "span": span}
+            )
+        else:
+            getattr(self, where).append({"text": text, "canonical": canonical, "span": span})
 
 
 _QUALIFIER_SPLIT = re.compile(r",| - | \(|;")
 
 
+_STATUS_WORDS_RE = re.compile(
+    r"(?:\s+(?:improving|improved|resolving|stable|unchanged|controlled|uncontrolled|"
+    r"worsening|worse|better|well|poorly|not|at|goal|treated|ongoing|persistent))+$"
+)
+
+
 def condition_key(text: str) -> str:
     """The condition a diagnosis names, without its status qualifier, for grouping:
-    "Hypertension", "Hypertension, improving" and "hypertension (controlled)" are one."""
+    "Hypertension", "HTN, improving", "hypertension (controlled)" and "Hypertension stable"
+    are one ("hypertension")."""
     core = _QUALIFIER_SPLIT.split(text, maxsplit=1)[0]
-    return " ".join(re.sub(r"[^\w\s]", " ", core.lower()).split())
+    core = " ".join(re.sub(r"[^\w\s]", " ", canonical_name(core)).split())
+    return _STATUS_WORDS_RE.sub("", core) or core
 
 
 def _label_norm(label: str) -> str:
@@ -111,15 +165,16 @@ def find_diagnosis_blocks(
     Fallback regions (admitting / pre-operative diagnosis) are read only when the primary ones
     yield nothing, e.g. "Postoperative diagnosis: Same".
     """
-    if sections and "assessment" in sections:
-        a = sections["assessment"]
-        return [(int(a["start"]), int(a["end"]))], []
+    for key in ("assessment", COMBINED_KEY):
+        if sections and key in sections:
+            a = sections[key]
+            return [(int(a["start"]), int(a["end"]))], []
     headings = sorted(find_generic_headings(text) + find_soap_headings(text), key=lambda h: h.start)
     primary: list[tuple[int, int]] = []
     fallback: list[tuple[int, int]] = []
     for h in headings:
         norm = _label_norm(h.label)
-        if (h.keys and "assessment" in h.keys) or _PRIMARY_LABEL_RE.match(norm):
+        if (h.keys and {"assessment", COMBINED_KEY} & set(h.keys)) or _PRIMARY_LABEL_RE.match(norm):
             target = primary
         elif _FALLBACK_LABEL_RE.match(norm):
             target = fallback
@@ -168,17 +223,46 @@ def _looks_like_plan(clause: str) -> bool:
 
 
 def extract_diagnoses(text: str, sections: dict[str, dict[str, Any]] | None) -> DiagnosisResult:
-    """Read diagnoses from the assessment/impression/diagnosis blocks of ``text``."""
+    """Read diagnoses from the diagnosis blocks of ``text``, or from its prose."""
     primary, fallback = find_diagnosis_blocks(text, sections)
-    result = _read_blocks(text, primary)
-    if not result.items and fallback:
-        result = _read_blocks(text, fallback)
+    if not primary and not fallback:
+        problems = [(m.start(), m.end()) for m in _PROBLEM_LINE_RE.finditer(text)]
+        if len(problems) >= 2:
+            primary = problems
+    if primary or fallback:
+        result = _read_blocks(text, primary)
+        if not result.items and fallback:
+            result = _read_blocks(text, fallback)
+        blocks = primary + fallback
+        _read_prose(text, result, blocks, kinds=(HISTORICAL, FAMILY))
+    else:
+        result = DiagnosisResult()
+        _read_prose(text, result, [])
     return result
+
+
+def _read_prose(
+    text: str,
+    result: DiagnosisResult,
+    skip: list[tuple[int, int]],
+    *,
+    kinds: tuple[str, ...] | None = None,
+) -> None:
+    """Known condition names anywhere outside ``skip``, filed by the cues around them."""
+    for m in CONDITION_RE.finditer(text):
+        if any(a <= m.start() < b for a, b in skip):
+            continue
+        kind = context_at(text, m.start(), m.end())
+        if kinds is not None and kind not in kinds:
+            continue
+        name = canonical_name(m.group(0))
+        if any(phrase_match(name, item["canonical"]) for item in result.items):
+            continue  # "community-acquired pneumonia ... Pneumonia resolving" is one finding
+        result.add(kind, make_span(text, m.start(), m.end()))
 
 
 def _read_blocks(text: str, blocks: list[tuple[int, int]]) -> DiagnosisResult:
     result = DiagnosisResult()
-    seen: set[str] = set()
     for b0, b1 in blocks:
         pos = b0
         for line in text[b0:b1].splitlines(keepends=True):
@@ -186,7 +270,7 @@ def _read_blocks(text: str, blocks: list[tuple[int, int]]) -> DiagnosisResult:
             segments = _line_items(text, pos, end)
             pos += len(line)
             for l0, l1 in segments:
-                _read_item(text, l0, l1, result, seen)
+                _read_item(text, l0, l1, result)
     return result
 
 
@@ -197,7 +281,16 @@ def _line_items(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
 
 
-def _read_item(text: str, l0: int, l1: int, result: DiagnosisResult, seen: set[str]) -> None:
+def _unusable(clause: str) -> bool:
+    return (
+        len(clause) < 2
+        or not _LETTERS_RE.search(clause)
+        or bool(_SKIP_RE.match(clause))
+        or _looks_like_plan(clause)
+    )
+
+
+def _read_item(text: str, l0: int, l1: int, result: DiagnosisResult) -> None:
     if not text[l0:l1].strip():
         return
     label = _PROBLEM_LABEL_RE.match(text, l0, l1)
@@ -209,25 +302,27 @@ def _read_item(text: str, l0: int, l1: int, result: DiagnosisResult, seen: set[s
         clauses = _clauses(text, l0, l1)
     for c0, c1 in clauses:
         span = make_span(text, c0, c1, strip=_TRAIL)
-        clause = span["text"]
-        if (
-            not clause
-            or not _LETTERS_RE.search(clause)
-            or _SKIP_RE.match(clause)
-            or _looks_like_plan(clause)
-        ):
+        if not span["text"] or _unusable(span["text"]):
             continue
-        kind, cut = clause_assertion(clause)
-        if kind != AFFIRMED:
-            result.excluded.append({"text": clause, "assertion": kind, "span": span})
-            continue
-        if cut < len(clause):
-            span = make_span(text, span["start"], span["start"] + cut, strip=_TRAIL)
-            clause = span["text"]
-        if len(clause) < 2 or _looks_like_plan(clause) or _SKIP_RE.match(clause):
-            continue
-        key = clause.lower()
-        if key in seen:
-            continue
-        seen.add(key)
-        result.items.append({"text": clause, "span": span})
+        for c0, c1 in _condition_list(text, span):
+            _read_clause(text, make_span(text, c0, c1, strip=_TRAIL), result)
+
+
+def _condition_list(text: str, span: dict[str, Any]) -> list[tuple[int, int]]:
+    """A comma list of conditions ("ascites, alcoholic cirrhosis") is one item per condition;
+    any other comma stays inside the diagnosis ("Cellulitis, left leg", "HTN, uncontrolled")."""
+    start, end = span["start"], span["end"]
+    cuts = [start + m.start() for m in re.finditer(",", text[start:end])]
+    pieces = list(zip([start, *(c + 1 for c in cuts)], [*cuts, end], strict=True))
+    if len(pieces) > 1 and all(CONDITION_RE.search(text, a, b) for a, b in pieces):
+        return pieces
+    return [(start, end)]
+
+
+def _read_clause(text: str, span: dict[str, Any], result: DiagnosisResult) -> None:
+    if not span["text"] or _unusable(span["text"]):
+        return
+    for part in classify_clause(span["text"]):
+        piece = make_span(text, span["start"] + part.start, span["start"] + part.end, strip=_TRAIL)
+        if piece["text"] and not _unusable(piece["text"]):
+            result.add(part.kind, piece)

@@ -75,6 +75,7 @@ DRUG_NAMES: frozenset[str] = frozenset(
         "enalapril",
         "enoxaparin",
         "epinephrine",
+        "epoetin",
         "ertapenem",
         "escitalopram",
         "esomeprazole",

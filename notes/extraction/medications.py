@@ -4,9 +4,12 @@ A mention is either a lexicon drug name (see ``lexicon.py``) or an unknown word 
 followed by a dose ("<word> <number> <unit>", e.g. "Albumin 25 g"), so drugs missing from the
 lexicon still count when they carry a dose.
 
-Status: a stop cue (stop/stopped/discontinue/d/c/hold/held/switch ... to) preceding the name in
-the same comma-delimited segment, or following it ("was held", "now completed"), marks the
-mention ``stopped``; a later start cue (start/resume/restart/continue) in between resets it.
+Status: a stop cue (stop/stopped/discontinue/d/c/switch ... to) preceding the name in the same
+comma-delimited segment, or following it ("was discontinued", "now completed"), marks the
+mention ``stopped``; a hold cue (hold/held/holding) marks it ``held`` (paused, not ended); a
+later start cue (start/resume/restart/continue/increase) in between makes it ``active`` again.
+``change`` records what the note does to the drug: started, resumed, continued, increased,
+decreased, stopped or held (``None`` when the note only lists it).
 
 Deduplication: mentions are merged by name and the **last mention in document order decides
 the status**, because notes read chronologically ("home metformin ... hold metformin" is
@@ -186,28 +189,56 @@ _FREQ_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 PRN_RE = re.compile(r"(?<![\w/])(?:prn|p\.r\.n\.|as\s+needed)(?![\w/])", re.IGNORECASE)
 
+_HOLD = r"held|hold|holding"
 _STOP = (
-    r"stop|stopped|stopping|discontinue|discontinued|discontinuing|d/c|d/c'd|dc'd|dc|held|hold|"
-    r"holding|cease|ceased|switch|switched|switching|change|changed|transition|transitioned"
+    r"stop|stopped|stopping|discontinue|discontinued|discontinuing|d/c|d/c'd|dc'd|dc|"
+    r"completed|finished|cease|ceased|switch|switched|switching|change|changed|transition|transitioned"
 )
 _START = (
     r"start|started|starting|begin|began|initiate|initiated|resume|resumed|restart|restarted|"
-    r"continue|continued|cont|add|added|increase|increased|to"
+    r"continue|continued|cont|add|added|increase|increased|decrease|decreased|reduce|reduced|to"
 )
 CUE_RE = re.compile(
-    rf"(?<![\w/'])(?:(?P<stop>{_STOP})|(?P<start>{_START}))(?![\w/])",
+    rf"(?<![\w/'])(?:(?P<hold>{_HOLD})|(?P<stop>{_STOP})|(?P<start>{_START}))(?![\w/])",
     re.IGNORECASE,
 )
 POST_STOP_RE = re.compile(
     r"^[\s,]*(?:(?:was|were|is|are|has\s+been|have\s+been|been|being|now|then)\s+)*"
-    r"(?:held|discontinued|stopped|d/c'd|dc'd|completed|finished)\b",
+    r"(?:(?P<hold>held)|discontinued|stopped|d/c'd|dc'd|completed|finished)\b",
     re.IGNORECASE,
 )
 POST_ANY_RE = re.compile(
-    r"(?<![\w/])(?P<stop>held|discontinued|stopped|d/c'd|completed|finished|(?:switched|"
-    r"transitioned|changed|converted)\s+to)|(?P<start>resumed|restarted)(?![\w/])",
+    r"(?<![\w/])(?:(?P<hold>held)|(?P<stop>discontinued|stopped|d/c'd|completed|finished|"
+    r"(?:switched|transitioned|changed|converted)\s+to)|(?P<start>resumed|restarted))(?![\w/])",
     re.IGNORECASE,
 )
+_CHANGE_WORDS = (
+    (
+        re.compile(r"^(?:start|started|starting|begin|began|initiate|initiated|add|added)$", re.I),
+        "started",
+    ),
+    (re.compile(r"^(?:resume|resumed|restart|restarted)$", re.I), "resumed"),
+    (re.compile(r"^(?:continue|continued|cont)$", re.I), "continued"),
+    (re.compile(r"^(?:increase|increased)$", re.I), "increased"),
+    (re.compile(r"^(?:decrease|decreased|reduce|reduced)$", re.I), "decreased"),
+)
+
+
+def _change(word: str, status: str) -> str | None:
+    if status in ("stopped", "held"):
+        return status
+    for pattern, change in _CHANGE_WORDS:
+        if pattern.match(word):
+            return change
+    return None
+
+
+def _cue_status(m: re.Match[str]) -> str:
+    if m.group("hold"):
+        return "held"
+    return "stopped" if m.group("stop") else "active"
+
+
 # Clause limits for attributes and status.
 _CLAUSE_END_RE = re.compile(r"\n|;|\.(?=\s+[A-Z(\d])|\.\s*$")
 _SEGMENT_END_RE = re.compile(r",|\n|;|\.(?=\s+[A-Z(\d])|\.\s*$|\band\b(?=\s+(?:start|add))")
@@ -305,20 +336,27 @@ def _clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     return left, right_m.start() if right_m else len(text)
 
 
-def _status(text: str, mention: _Mention, clause: tuple[int, int], window_end: int) -> str:
+def _status(
+    text: str, mention: _Mention, clause: tuple[int, int], window_end: int
+) -> tuple[str, str | None]:
+    """``(status, change)`` of one mention from the cues before and after it."""
     c0, _c1 = clause
     seg_start = c0
     for m in _SEGMENT_END_RE.finditer(text, c0, mention.start):
         seg_start = m.end()
-    status = "active"
+    status, change = "active", None
     for cue in CUE_RE.finditer(text, seg_start, mention.start):
-        status = "stopped" if cue.group("stop") else "active"
+        status = _cue_status(cue)
+        change = _change(cue.group(0), status)
     after = text[mention.end : window_end]
-    if POST_STOP_RE.match(after):
-        status = "stopped"
+    post = POST_STOP_RE.match(after)
+    if post:
+        status = "held" if post.group("hold") else "stopped"
+        change = status
     for cue in POST_ANY_RE.finditer(after):
-        status = "stopped" if cue.group("stop") else "active"
-    return status
+        status = _cue_status(cue)
+        change = status if status != "active" else "resumed"
+    return status, change
 
 
 def extract_medications(
@@ -337,7 +375,12 @@ def extract_medications(
         ):
             continue  # "no aspirin", "not on warfarin"
         # Attributes are read up to the first start/stop cue ("... and transitioned to oral X").
-        attr_stop = [m.start() for m in (CUE_RE.search(text, mention.end, window_end),) if m]
+        # ("Increase lisinopril to 40 mg": the "to" right after the name introduces the dose.)
+        attr_stop = [
+            m.start()
+            for m in CUE_RE.finditer(text, mention.end, window_end)
+            if not (m.group(0).lower() == "to" and m.start() - mention.end <= 2)
+        ][:1]
         window = text[mention.end : min([*attr_stop, window_end])]
         dose_m = DOSE_RE.search(window)
         route_m = ROUTE_RE.search(window)
@@ -348,12 +391,14 @@ def extract_medications(
         )
         if route_m is None:
             route_m = ROUTE_RE.search(text, max(c0, mention.start - 12), mention.start)
+        status, change = _status(text, mention, (c0, c1), window_end)
         item = {
             "name": mention.name,
             "dose": _format_dose(dose_m) if dose_m else None,
             "route": _canonical_route(route_m.group("route")) if route_m else None,
             "frequency": frequency,
-            "status": _status(text, mention, (c0, c1), window_end),
+            "status": status,
+            "change": change,
             "span": make_span(text, mention.start, mention.end + attr_end, strip=_SPAN_STRIP),
         }
         if mention.name not in merged:
@@ -361,7 +406,7 @@ def extract_medications(
             merged[mention.name] = item
             continue
         previous = merged[mention.name]
-        for key in ("dose", "route", "frequency"):
+        for key in ("dose", "route", "frequency", "change"):
             if item[key] is None:
                 item[key] = previous[key]
         merged[mention.name] = item

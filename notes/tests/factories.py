@@ -18,7 +18,7 @@ from patients.tests.factories import PatientFactory
 SOAP_NOTE = (
     "S: 67M with exertional chest pressure x2 days. Denies fever.\n"
     "O: BP 142/88, HR 92, T 99.1F, SpO2 96% RA, Wt 180 lb.\n"
-    "Meds: metoprolol 25 mg PO BID, aspirin 81 mg daily. Lisinopril held.\n"
+    "Meds: metoprolol 25 mg PO BID, aspirin 81 mg daily. Lisinopril stopped.\n"
     "Allergies: penicillin (rash)\n"
     "A/P: 1. Hypertension. 2. No PE."
 )

@@ -231,6 +231,8 @@ def test_clinical_data_aggregates_current_notes(viewer_client: APIClient, patien
     assert data["no_known_allergies"] is False
     diagnoses = {d["text"].lower() for d in data["diagnoses"]}
     assert "hypertension" in diagnoses and "sepsis" not in diagnoses
+    assert {d["certainty"] for d in data["diagnoses"]} == {"confirmed"}
+    assert data["held_medications"] == [] and data["past_diagnoses"] == []
     assert str(retracted.pk) not in data["source_note_ids"]
 
 

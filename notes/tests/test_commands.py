@@ -19,16 +19,19 @@ def run(*args: str) -> str:
 
 def test_evaluates_the_shipped_dataset_by_default() -> None:
     report = run()
-    assert "Notes evaluated: 40" in report
-    assert "Note type accuracy:" in report
-    assert "systolic_bp" in report and "height_cm" in report
-    assert "Medications  P" in report
-    assert "Negation errors:" in report
+    tuning, held_out = report.split("== Held-out set")
+    assert "Notes evaluated: 68" in tuning and "Notes evaluated: 22" in held_out
+    for part in (tuning, held_out):
+        assert "Note type accuracy:" in part
+        assert "systolic_bp" in part and "height_cm" in part
+        assert "Medications  P" in part and "Diagnoses    P" in part
+        for rule in ("negation", "history", "family", "hypothetical", "uncertainty"):
+            assert f"  {rule}" in part
 
 
 def test_evaluates_a_given_dataset() -> None:
     holdout = Path(DEFAULT_DATASET).with_name("holdout.jsonl")
-    assert "Notes evaluated: 6" in run(str(holdout))
+    assert "Notes evaluated: 22" in run(str(holdout))
 
 
 def test_refuses_a_missing_or_foreign_file(tmp_path: Path) -> None:

@@ -54,7 +54,7 @@ def test_typed_soap_note_is_read_after_commit(
     assert note["content"] == SOAP_NOTE
     assert note["content_source"] == "typed"
     assert note["file"] is None
-    assert set(note["sections"]) == {"subjective", "objective", "assessment", "plan"}
+    assert set(note["sections"]) == {"subjective", "objective", "assessment_and_plan"}
     assert note["note_type"] == "progress"
     assert note["note_type_source"] == "auto"
     assert 0 < note["note_type_confidence"] <= 1

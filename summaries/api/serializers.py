@@ -7,7 +7,13 @@ from rest_framework import serializers
 
 from core.serializers import StrictFieldsMixin
 from summaries.errors import JobErrorCode
-from summaries.models import Audience, Length, Summary
+from summaries.models import (
+    AUDIENCE_CHOICES,
+    DEFAULT_AUDIENCE,
+    DEFAULT_LENGTH,
+    LENGTH_CHOICES,
+    Summary,
+)
 
 # Every code a failed job records (see docs/summaries.md).
 SUMMARY_ERROR_CODES = [code.value for code in JobErrorCode]
@@ -167,13 +173,13 @@ class CurrentSummarySerializer(SummarySerializer):
     ]
 )
 class SummaryRequestSerializer(StrictFieldsMixin, serializers.Serializer[Any]):
-    audience = serializers.ChoiceField(choices=Audience.choices, default=Audience.CLINICIAN)
-    length = serializers.ChoiceField(choices=Length.choices, default=Length.STANDARD)
+    audience = serializers.ChoiceField(choices=AUDIENCE_CHOICES, default=DEFAULT_AUDIENCE)
+    length = serializers.ChoiceField(choices=LENGTH_CHOICES, default=DEFAULT_LENGTH)
 
 
 class CurrentSummaryQuerySerializer(serializers.Serializer[Any]):
-    audience = serializers.ChoiceField(choices=Audience.choices, default=Audience.CLINICIAN)
-    length = serializers.ChoiceField(choices=Length.choices, default=Length.STANDARD)
+    audience = serializers.ChoiceField(choices=AUDIENCE_CHOICES, default=DEFAULT_AUDIENCE)
+    length = serializers.ChoiceField(choices=LENGTH_CHOICES, default=DEFAULT_LENGTH)
     allow_stale = serializers.BooleanField(
         default=False,
         help_text="Return the newest succeeded summary even if the record changed since.",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, get_args
 
 Audience = Literal["clinician", "family", "patient"]
 Length = Literal["brief", "standard", "detailed"]
@@ -25,9 +25,18 @@ class JobErrorCode(StrEnum):
     INTERNAL_ERROR = "internal_error"
 
 
-AUDIENCES: tuple[str, ...] = ("clinician", "family", "patient")
-LENGTHS: tuple[str, ...] = ("brief", "standard", "detailed")
-PROVIDERS: tuple[str, ...] = ("openai", "local")
+# The one list of each (the models' choices and CHECK constraints are built from these).
+AUDIENCES: tuple[Audience, ...] = get_args(Audience)
+LENGTHS: tuple[Length, ...] = get_args(Length)
+PROVIDERS: tuple[ProviderName, ...] = get_args(ProviderName)
+_Choice = TypeVar("_Choice", bound=str)
+
+
+def _one_of(value: str, allowed: tuple[_Choice, ...], what: str) -> _Choice:
+    for option in allowed:
+        if option == value:
+            return option
+    raise ValueError(f"unknown {what} {value!r}")
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,15 @@ class SummaryOptions:
     audience: Audience = "clinician"
     length: Length = "standard"
     deidentify: bool = True
+
+    @classmethod
+    def parse(cls, *, audience: str, length: str, deidentify: bool) -> SummaryOptions:
+        """Options from strings already validated elsewhere (a request, a stored job)."""
+        return cls(
+            audience=_one_of(audience, AUDIENCES, "audience"),
+            length=_one_of(length, LENGTHS, "length"),
+            deidentify=deidentify,
+        )
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ class GlossaryEntry:
 GLOSSARY: tuple[GlossaryEntry, ...] = (
     GlossaryEntry(
         ("essential hypertension", "hypertension", "htn", "high blood pressure"),
-        "high blood pressure",
+        "high blood pressure (hypertension)",
     ),
     GlossaryEntry(
         (
@@ -33,7 +33,7 @@ GLOSSARY: tuple[GlossaryEntry, ...] = (
             "hld",
             "high cholesterol",
         ),
-        "high cholesterol",
+        "high cholesterol (hyperlipidemia)",
     ),
     GlossaryEntry(
         ("community acquired pneumonia", "pneumonia", "cap"), "a lung infection (pneumonia)"
@@ -73,13 +73,18 @@ GLOSSARY: tuple[GlossaryEntry, ...] = (
         ("gastroesophageal reflux disease", "gerd", "gord", "acid reflux"),
         "acid reflux (stomach acid coming up into the food pipe)",
     ),
-    GlossaryEntry(("hypothyroidism",), "an underactive thyroid"),
-    GlossaryEntry(("hyperthyroidism",), "an overactive thyroid"),
+    GlossaryEntry(("hypothyroidism",), "an underactive thyroid (hypothyroidism)"),
+    GlossaryEntry(("hyperthyroidism",), "an overactive thyroid (hyperthyroidism)"),
+    GlossaryEntry(
+        ("acute kidney injury", "aki"),
+        "a sudden drop in how well the kidneys work (acute kidney injury)",
+    ),
+    GlossaryEntry(("pulmonary edema",), "fluid in the lungs (pulmonary edema)"),
     GlossaryEntry(("osteoarthritis",), "wear-and-tear arthritis (osteoarthritis)"),
     GlossaryEntry(("anemia", "anaemia"), "anaemia (a low red blood cell count)"),
     GlossaryEntry(("deep vein thrombosis", "dvt"), "a blood clot in a deep vein (DVT)"),
-    GlossaryEntry(("pulmonary embolism",), "a blood clot in the lung"),
-    GlossaryEntry(("sepsis",), "sepsis (a serious whole-body reaction to an infection)"),
+    GlossaryEntry(("pulmonary embolism",), "a blood clot in the lung (pulmonary embolism)"),
+    GlossaryEntry(("sepsis",), "sepsis (a severe reaction to an infection)"),
     GlossaryEntry(("major depressive disorder", "depression", "mdd"), "depression"),
     GlossaryEntry(("obesity",), "obesity (a weight that is higher than is healthy)"),
 )

@@ -16,11 +16,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from notes.extraction import condition_key
+import inflect
+
+from notes.extraction import clinical_picture
 
 from .core import SummaryOptions
 from .dates import clock, iso_day, long_day
-from .glossary import normalise, plain_item, plain_phrase, simplify
+from .glossary import entry_for, normalise, plain_item, plain_phrase, simplify
 from .limits import count_words, split_sentences, word_target
 
 LOCAL_MODEL: Final = "local-rules-v1"
@@ -51,6 +53,9 @@ class Facts:
     allergies: list[str] = field(default_factory=list)
     no_known_allergies: bool = False
     vitals: list[tuple[str, dict[str, Reading]]] = field(default_factory=list)  # newest first
+    past: list[str] = field(default_factory=list)
+    held: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)  # since the previous note
 
 
 def _number(raw: object) -> float | None:
@@ -98,44 +103,58 @@ def _extract(view: Mapping[str, Any]) -> Facts:
         interactions=list(view.get("interactions") or []),
         appointments=list(view.get("upcoming_appointments") or []),
     )
-    meds: dict[str, dict[str, Any]] = {}
-    seen_allergy: set[str] = set()
-    # Oldest to newest, so a later note's medication status wins.
+    # The one clinical fold the clinical-data endpoint uses too (notes oldest first).
+    # Sorting is stable, so notes of one day keep the view's order.
+    ordered = sorted(facts.notes, key=lambda n: str(n.get("date") or ""))
+    picture = clinical_picture(_fold_input(ordered))
+    facts.past = [d["text"] for d in picture["past_diagnoses"]]
+    facts.held = list(picture["held_medications"])
+    if len(ordered) > 1:
+        facts.changes = _medication_changes(clinical_picture(_fold_input(ordered[:-1])), picture)
+    facts.diagnoses = [
+        f"possible {d['text']}" if d.get("certainty") == "uncertain" else d["text"]
+        for d in picture["diagnoses"]
+    ]
+    facts.medications = list(picture["medications"])
+    facts.allergies = [
+        f"{a['substance']} ({a['reaction']})" if a.get("reaction") else a["substance"]
+        for a in picture["allergies"]
+    ]
+    facts.no_known_allergies = picture["no_known_allergies"]
     for note in facts.notes:
-        data = note.get("structured_data") or {}
-        for med in data.get("medications") or []:
-            name = str(med.get("name") or "").strip()
-            if name:
-                meds.pop(normalise(name), None)
-                meds[normalise(name)] = dict(med)
-        for allergy in data.get("allergies") or []:
-            substance = str(allergy.get("substance") or "").strip()
-            if substance and normalise(substance) not in seen_allergy:
-                seen_allergy.add(normalise(substance))
-                reaction = allergy.get("reaction")
-                facts.allergies.append(f"{substance} ({reaction})" if reaction else substance)
-        if data.get("no_known_allergies"):
-            facts.no_known_allergies = True
-        readings = _readings(data.get("vitals"))
+        readings = _readings((note.get("structured_data") or {}).get("vitals"))
         if readings:
             facts.vitals.insert(0, (str(note.get("date")), readings))
-    # Diagnoses in the order they were first documented; one entry per condition, worded
-    # as the newest note has it ("Hypertension" then "Hypertension, improving" is one
-    # problem whose latest status is "improving").
-    position: dict[str, int] = {}
-    for note in sorted(facts.notes, key=lambda n: str(n.get("date") or "")):
-        for dx in (note.get("structured_data") or {}).get("diagnoses") or []:
-            text = str(dx.get("text") or "").strip()
-            if not text:
-                continue
-            key = condition_key(text)
-            if key in position:
-                facts.diagnoses[position[key]] = text
-            else:
-                position[key] = len(facts.diagnoses)
-                facts.diagnoses.append(text)
-    facts.medications = [m for m in meds.values() if (m.get("status") or "active") == "active"]
     return facts
+
+
+def _fold_input(notes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {"id": None, "at": str(n.get("date") or ""), "structured_data": n.get("structured_data")}
+        for n in notes
+    ]
+
+
+def _medication_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """What the newest note changed: started, stopped, held, resumed or re-dosed drugs."""
+    old = {m["name"].lower(): m for m in before["medications"]}
+    old_held = {m["name"].lower() for m in before["held_medications"]}
+    new = {m["name"].lower(): m for m in after["medications"]}
+    new_held = {m["name"].lower() for m in after["held_medications"]}
+    changes: list[str] = []
+    for name, med in new.items():
+        if name in old_held:
+            changes.append(f"resumed {med['name']}")
+        elif name not in old:
+            changes.append(f"started {_med_line(med, lay=False)}")
+        elif med.get("dose") and old[name].get("dose") and med["dose"] != old[name]["dose"]:
+            changes.append(f"{med['name']} {old[name]['dose']} → {med['dose']}")
+    for name, med in old.items():
+        if name in new_held:
+            changes.append(f"held {med['name']}")
+        elif name not in new:
+            changes.append(f"stopped {med['name']}")
+    return changes
 
 
 # --------------------------------------------------------------------------- formatting
@@ -234,16 +253,87 @@ def _flagged(text: str, flag: str | None, lay: bool) -> str:
     return f"{text} ({flag})"
 
 
+_LAY_ROUTES: Final = {
+    "PO": "by mouth",
+    "IV": "through a drip (IV)",
+    "IM": "as an injection into a muscle",
+    "SC": "as an injection under the skin",
+    "SL": "under the tongue",
+    "PR": "as a suppository",
+    "inhaled": "breathed in (inhaler)",
+    "topical": "on the skin",
+    "transdermal": "as a skin patch",
+    "nasal": "as a nose spray",
+}
+_LAY_FREQUENCIES: Final = {
+    "daily": "once a day",
+    "BID": "twice a day",
+    "TID": "three times a day",
+    "QID": "four times a day",
+    "qHS": "at bedtime",
+    "nightly": "at night",
+    "weekly": "once a week",
+    "once": "once",
+}
+
+
+def _lay_frequency(frequency: str) -> str:
+    prn = frequency.endswith("PRN")
+    base = frequency.removesuffix("PRN").strip()
+    every = re.fullmatch(r"q(\d+)(h|min)", base)
+    if every:
+        unit = "hours" if every.group(2) == "h" else "minutes"
+        words = f"every {every.group(1)} {unit}"
+    else:
+        words = _LAY_FREQUENCIES.get(base, base)
+    if prn:
+        return f"{words} when needed" if words else "when needed"
+    return words
+
+
 def _med_line(med: Mapping[str, Any], lay: bool) -> str:
-    parts = [med.get(k) for k in ("name", "dose", "route", "frequency")]
-    text = " ".join(str(p).strip() for p in parts if p and str(p).strip())
-    return simplify(text) if lay else text
+    """ "metoprolol 25 mg PO BID" for clinicians; "metoprolol 25 mg by mouth, twice a day"
+    for lay readers (no sig abbreviations)."""
+    name, dose = med.get("name"), med.get("dose")
+    route, frequency = med.get("route"), med.get("frequency")
+    if not lay:
+        parts = [name, dose, route, frequency]
+        return " ".join(str(p).strip() for p in parts if p and str(p).strip())
+    head = " ".join(str(p).strip() for p in (name, dose) if p and str(p).strip())
+    if route:
+        head += " " + _LAY_ROUTES.get(str(route), simplify(str(route)))
+    if frequency:
+        head += ", " + _lay_frequency(str(frequency))
+    return head
 
 
-def _join(items: list[str], conj: str = "and") -> str:
+def _join(items: list[str], conj: str = "and", sep: str = ", ") -> str:
     if len(items) <= 1:
         return "".join(items)
-    return f"{', '.join(items[:-1])} {conj} {items[-1]}"
+    last = f"{sep.strip()} {conj}" if sep != ", " else f" {conj}"
+    return f"{sep.join(items[:-1])}{last} {items[-1]}"
+
+
+_INFLECT: Final = inflect.engine()
+
+
+def _aged(age: int) -> str:
+    """ "a 62-year-old", "an 80-year-old", "an 18-year-old" (the article follows the spoken
+    number)."""
+    words = str(_INFLECT.number_to_words(str(age)))
+    article = _INFLECT.a(words).split(" ", 1)[0]
+    return f"{article} {age}-year-old"
+
+
+def _unique(items: list[str]) -> list[str]:
+    seen: set[str] = set()
+    out: list[str] = []
+    for item in items:
+        key = normalise(item)
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
 
 
 def _gender_word(gender: str, lay: bool) -> str:
@@ -270,8 +360,38 @@ def _section(note: Mapping[str, Any], name: str) -> str:
     return text.strip() if isinstance(text, str) else ""
 
 
+_STATUS_LAY: Final = {
+    "improving": "getting better",
+    "resolving": "getting better",
+    "improved": "better",
+    "stable": "steady",
+    "controlled": "under control",
+    "well controlled": "under control",
+    "uncontrolled": "not yet under control",
+    "worsening": "getting worse",
+}
+
+
+def _lay_condition(text: str) -> str:
+    """A condition in plain words, its status in plain words too ("getting better")."""
+    head, _, status = text.partition(",")
+    status_words = _STATUS_LAY.get(status.strip().lower())
+    if status_words and entry_for(head):
+        return f"{plain_phrase(head)}, which is {status_words}"
+    if text.startswith("possible "):
+        return f"a possible {_strip_article(plain_phrase(text.removeprefix('possible ')))}"
+    return plain_phrase(text)
+
+
+def _strip_article(text: str) -> str:
+    for article in ("a ", "an ", "the "):
+        if text.startswith(article):
+            return text[len(article) :]
+    return text
+
+
 def _plan_lines(note: Mapping[str, Any]) -> list[str]:
-    text = _section(note, "plan")
+    text = _section(note, "plan") or _plan_part(_section(note, "assessment_and_plan"))
     if not text:
         return []
     lines = [re.sub(r"^\s*(?:[-*•]|\d+[.)])\s*", "", line).strip() for line in text.splitlines()]
@@ -308,12 +428,48 @@ _MASKED_ASIDE = re.compile(r"\s*\([^()]*\[(?:MRN|DOB|EMAIL|PHONE)\][^()]*\)")
 _MASKED_NAME = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Miss|Mx)\.?\s+)?\[PATIENT\]('s)?", re.IGNORECASE)
 
 
+_MARKDOWN_HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+[^\n]*$", re.MULTILINE)
+_MARKDOWN_MARKS = re.compile(r"\*\*|__|`|^[ \t]*(?:[-*\u2022]|\d+[.)])[ \t]+", re.MULTILINE)
+_CAPS_HEADING = re.compile(r"^[ \t]*[A-Z][A-Z &/'-]{2,50}[ \t]*:?[ \t]*$", re.MULTILINE)
+_LINE_LABEL = re.compile(r"^[ \t]*[A-Za-z][A-Za-z &/'()-]{0,40}:[ \t]*", re.MULTILINE)
+
+
+def _plain_prose(text: str) -> str:
+    """Note text as prose: no Markdown headings or marks, no title lines, no "Label:"
+    prefixes, each line a sentence."""
+    text = _MARKDOWN_HEADING.sub("", text)
+    text = _CAPS_HEADING.sub("", text)
+    text = _MARKDOWN_MARKS.sub("", text)
+    text = _LINE_LABEL.sub("", text)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    out: list[str] = []
+    for index, line in enumerate(lines):
+        following = lines[index + 1] if index + 1 < len(lines) else ""
+        ends = line[-1].isalnum() or line[-1] in ")%"
+        if ends and (not following or following[:1].isupper() or following[:1].isdigit()):
+            line += "."  # a line of its own is a sentence; a wrapped one is not
+        out.append(line)
+    return " ".join(out)
+
+
+def _plan_part(text: str) -> str:
+    """The plan half of a combined "Assessment and Plan" section: the text after each
+    problem's " - " (or the whole section when it has no such split)."""
+    parts = [
+        line.split(" - ", 1)[1]
+        for line in text.splitlines()
+        if " - " in line and line.split(" - ", 1)[1].strip()
+    ]
+    return "\n".join(parts)
+
+
 def _readable(text: str) -> str:
-    """Prose without de-identification placeholders.
+    """Prose without de-identification placeholders or note formatting.
 
     Asides such as "(MRN [MRN], DOB [DOB])" are removed, "[PATIENT]" becomes "the patient",
     and sentences that are still about contact/admin details are dropped.
     """
+    text = _plain_prose(text)
     text = _MASKED_ASIDE.sub("", text)
     text = _MASKED_NAME.sub(lambda m: "the patient's" if m.group(1) else "the patient", text)
     kept = [_sentence(s) for s in split_sentences(text) if not _MASKED_ADMIN.search(s)]
@@ -321,7 +477,11 @@ def _readable(text: str) -> str:
 
 
 def _note_gist(note: Mapping[str, Any], max_words: int) -> str:
-    text = _section(note, "assessment") or _section(note, "subjective")
+    text = (
+        _section(note, "assessment")
+        or _section(note, "assessment_and_plan")
+        or _section(note, "subjective")
+    )
     if not text:
         text = str(note.get("content") or "")
     return _first_sentences(_readable(text), max_words)
@@ -340,7 +500,7 @@ def _trend(interactions: list[dict[str, Any]]) -> str | None:
 
 def _clinician(facts: Facts, length: str) -> str:
     s: list[str] = []
-    age = f"{facts.age}-year-old" if facts.age is not None else "Age unknown,"
+    age = _aged(facts.age).split(" ", 1)[1] if facts.age is not None else "Age unknown,"
     s.append(f"{age} {_gender_word(facts.gender, lay=False)}.")
     if not facts.notes:
         s.append("No clinical notes on file.")
@@ -348,15 +508,21 @@ def _clinician(facts: Facts, length: str) -> str:
         s.append(f"Active problems: {'; '.join(facts.diagnoses)}.")
     elif facts.notes:
         s.append("No diagnoses recorded.")
+    if length != "brief" and facts.past:
+        s.append(f"History: {'; '.join(facts.past)}.")
     if length != "brief" and facts.vitals:
         day, readings = facts.vitals[0]
         vitals = ", ".join(_vital_parts(readings, lay=False, only_abnormal=False))
         s.append(f"Most recent vitals ({day}): {vitals}.")
     if facts.medications:
         meds = "; ".join(_med_line(m, lay=False) for m in facts.medications)
+        if length != "brief" and facts.changes:
+            meds += f" (since the previous note: {', '.join(facts.changes)})"
         s.append(f"Current medications: {meds}.")
     elif facts.notes:
         s.append("No active medications recorded.")
+    if facts.held:
+        s.append(f"On hold: {'; '.join(m['name'] for m in facts.held)}.")
     if facts.allergies:
         s.append(f"Allergies: {'; '.join(facts.allergies)}.")
     elif facts.no_known_allergies:
@@ -387,10 +553,10 @@ def _clinician(facts: Facts, length: str) -> str:
             s.append(f"Latest outcome: {last['outcome']} ({last['date']}).")
     elif not facts.notes:
         s.append("No documented interactions.")
-    if length == "detailed" and facts.notes:
+    if length != "brief" and facts.notes:
         plan = _plan_lines(facts.notes[-1])
         if plan:
-            s.append(f"Plan: {'; '.join(plan)}.")
+            s.append(f"Pending plan: {'; '.join(plan)}.")
     if length == "detailed" and facts.appointments:
         upcoming = "; ".join(_appointment_line(a) for a in facts.appointments)
         s.append(f"Upcoming: {upcoming}.")
@@ -419,7 +585,7 @@ def _lay(facts: Facts, length: str, patient: bool) -> str:
     else:
         who = facts.first_name or "Your family member"
         if facts.age is not None:
-            s.append(f"{who} is a {facts.age}-year-old {_gender_word(facts.gender, lay=True)}.")
+            s.append(f"{who} is {_aged(facts.age)} {_gender_word(facts.gender, lay=True)}.")
         else:
             s.append("This is a summary of your family member's recent care.")
     if not facts.notes:
@@ -429,8 +595,11 @@ def _lay(facts: Facts, length: str, patient: bool) -> str:
             else "There are no clinical notes on file yet."
         )
     if facts.diagnoses:
-        conditions = _join([plain_phrase(d) for d in facts.diagnoses])
-        s.append(f"{subject} are being treated for {conditions}.")
+        # Two conditions a sentence: long lists of long words are hard to read.
+        conditions = _unique([_lay_condition(d) for d in facts.diagnoses])
+        s.append(f"{subject} are being treated for {_join(conditions[:2])}.")
+        for i in range(2, len(conditions), 2):
+            s.append(f"{subject} also have {_join(conditions[i : i + 2])}.")
     if length != "brief" and facts.vitals:
         day, readings = facts.vitals[0]
         parts = _vital_parts(readings, lay=True, only_abnormal=False, verb="was")
@@ -439,22 +608,23 @@ def _lay(facts: Facts, length: str, patient: bool) -> str:
         if length == "brief":  # names only; doses are in the medications list
             meds = _join([str(m.get("name")).strip() for m in facts.medications])
         else:
-            meds = _join([_med_line(m, lay=True) for m in facts.medications])
+            meds = _join([_med_line(m, lay=True) for m in facts.medications], sep="; ")
         s.append(f"{subject} are taking {meds}.")
     if facts.allergies:
         s.append(f"{subject} are allergic to {_join(facts.allergies)}.")
     elif facts.no_known_allergies:
         s.append(f"{subject} have no known allergies to medicines.")
-    if length == "detailed":
-        for note in facts.notes[-TIMELINE_NOTES:-1]:
-            gist = _note_gist(note, 25)
-            if gist:
-                s.append(f"On {long_day(note['date'])}: {_sentence(simplify(gist))}")
+    for med in facts.held:
+        s.append(f"{str(med['name']).capitalize()} is on hold for now.")
+    # Note text is not quoted to lay readers: it is written for clinicians (headings,
+    # abbreviations, long sentences); the facts above come from it in plain words.
     if length != "brief" and facts.notes:
-        gist = _note_gist(facts.notes[-1], 40)
-        if gist:
-            day = long_day(facts.notes[-1]["date"])
-            s.append(f"The latest note, from {day}, says: {_sentence(simplify(gist))}")
+        first, last_day = long_day(facts.notes[0]["date"]), long_day(facts.notes[-1]["date"])
+        count = len(facts.notes)
+        if count == 1:
+            s.append(f"This is based on one clinical note, from {last_day}.")
+        else:
+            s.append(f"This is based on {count} clinical notes, from {first} to {last_day}.")
     if facts.interactions:
         last = facts.interactions[-1]
         s.append(f"The most recent update ({long_day(last['date'])}) was: {last['outcome']}.")
@@ -473,9 +643,10 @@ def _lay(facts: Facts, length: str, patient: bool) -> str:
     for index, appt in enumerate(facts.appointments[: 3 if length == "detailed" else 1]):
         which = "next" if index == 0 else "following"
         text = f"{their.capitalize()} {which} appointment is on {long_day(appt.get('start_time'))}"
-        text += f" with {appt.get('specialty')}"
         if appt.get("doctor"):
-            text += f" ({appt.get('doctor')})"
+            text += f" with {appt.get('doctor')} ({appt.get('specialty')})"
+        else:
+            text += f" with {appt.get('specialty')}"
         if appt.get("reason"):
             text += f" for {_lower_first(simplify(str(appt.get('reason'))))}"
         s.append(text + ".")
@@ -537,7 +708,7 @@ def summarize(view: Mapping[str, Any], options: SummaryOptions) -> dict[str, Any
     return {
         "narrative": narrative,
         "diagnoses": [plain_item(d) for d in facts.diagnoses] if lay else list(facts.diagnoses),
-        "medications": [_med_line(m, lay=False) for m in facts.medications],
+        "medications": [_med_line(m, lay=lay) for m in facts.medications],
         "allergies": allergies,
         "observations": observations,
         "plan": plan,

@@ -109,7 +109,14 @@ class OpenAIProvider:
         self._sleep = sleep
         self._rng = rng or random.Random()  # noqa: S311 (backoff jitter, not cryptography)
 
-    def complete(self, messages: list[dict[str, str]]) -> ProviderReply:
+    def complete(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        check: Callable[[dict[str, Any]], list[str]] | None = None,
+    ) -> ProviderReply:
+        """Ask the model; ``check`` lists a valid reply's problems (``style.reply_problems``):
+        a reply with problems is asked for again once, and the second one is kept."""
         config = self._config
         client = openai.OpenAI(
             api_key=config.api_key,
@@ -118,7 +125,7 @@ class OpenAIProvider:
             max_retries=0,
         )
         try:
-            return self._run(client, messages)
+            return self._run(client, messages, check)
         finally:
             client.close()
 
@@ -127,12 +134,18 @@ class OpenAIProvider:
     ) -> SummaryError:
         return SummaryError(code, scrub(message, self._config.api_key), retryable, attempts)
 
-    def _run(self, client: openai.OpenAI, messages: list[dict[str, str]]) -> ProviderReply:
+    def _run(
+        self,
+        client: openai.OpenAI,
+        messages: list[dict[str, str]],
+        check: Callable[[dict[str, Any]], list[str]] | None,
+    ) -> ProviderReply:
         config = self._config
         response_format = JSON_SCHEMA_FORMAT
         attempts = 0
         transient_retries = 0
         invalid_replies = 0
+        rechecked = False
         while True:
             attempts += 1
             failure: tuple[JobErrorCode, str] | None = None
@@ -211,6 +224,9 @@ class OpenAIProvider:
                         retryable=False,
                         attempts=attempts,
                     ) from None
+                continue
+            if check is not None and not rechecked and check(data):
+                rechecked = True  # one more request, as for malformed JSON
                 continue
             return ProviderReply(
                 data=data,

@@ -13,7 +13,7 @@ from typing import Any, Final
 from .core import SummaryOptions
 from .limits import word_cap, word_target
 
-PROMPT_VERSION: Final = "2026-11-1"
+PROMPT_VERSION: Final = "2026-12-1"
 
 LIST_FIELDS: Final = ("diagnoses", "medications", "allergies", "observations", "plan")
 
@@ -39,22 +39,32 @@ JSON_OBJECT_FORMAT: Final[dict[str, Any]] = {"type": "json_object"}
 _AUDIENCE_STYLE: Final[dict[str, str]] = {
     "clinician": (
         "The reader is a clinician. Use concise, precise clinical language; standard medical "
-        "terms and abbreviations are fine. Lead with active problems and anything abnormal."
+        "terms and abbreviations are fine. Make it problem-oriented: the active problems, each "
+        "with its latest data; the current medications and what changed since the previous "
+        "note (started, stopped, held, re-dosed); the plan items still pending. Lead with "
+        "anything abnormal."
     ),
     "family": (
         "The reader is a family member of the patient, not a medical professional. Use plain, "
         "kind, jargon-free language; explain every medical term in everyday words (for "
         'example "high blood pressure" rather than "hypertension"). Refer to the patient in '
         "the third person. Be honest and calm; do not alarm and do not reassure beyond the "
-        "record."
+        "record." + " " + "{lay}"
     ),
     "patient": (
         "The reader is the patient. Write directly to them in the second person "
         '("you", "your"), in plain, kind, jargon-free language; explain every medical term '
         'in everyday words (for example "high blood pressure" rather than "hypertension"). '
-        "Be honest and calm; do not alarm and do not reassure beyond the record."
+        "Be honest and calm; do not alarm and do not reassure beyond the record. {lay}"
     ),
 }
+_LAY_RULES: Final = (
+    'Name each condition in plain words with the medical name after it ("high blood pressure '
+    '(hypertension)"). Write medicine instructions out ("by mouth, three times a day when '
+    'needed"), never sig abbreviations such as PO, BID, TID, QHS or PRN. Use correct grammar '
+    '("an 80-year-old"). Short sentences and everyday words: a reading level of grade 8 or '
+    "lower."
+)
 
 _LENGTH_GUIDANCE: Final[dict[str, str]] = {
     "brief": "Only the essentials: who, active problems, current medications, what is next.",
@@ -69,9 +79,13 @@ def system_message(options: SummaryOptions) -> str:
     return "\n".join(
         [
             "You write summaries of a patient's clinic record.",
-            _AUDIENCE_STYLE[options.audience],
+            _AUDIENCE_STYLE[options.audience].replace("{lay}", _LAY_RULES),
             "",
             "Rules:",
+            "- Plain text only: no Markdown (no #, *, bullets or numbered lines) and none of the "
+            "notes' headings (S:, A/P:, Assessment:) in the narrative. Mention each condition "
+            "and each medication once. Dates and times as the record gives them (the clinic's "
+            "time zone).",
             "- Use only facts stated in the record. Do not invent or infer diagnoses, "
             "medications, doses, results, dates or plans. If something is not documented, "
             "leave it out or say it is not documented.",

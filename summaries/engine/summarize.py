@@ -26,6 +26,7 @@ from .local_provider import LOCAL_MODEL
 from .local_provider import summarize as local_summarize
 from .openai_provider import OpenAIProvider
 from .prompt import LIST_FIELDS, PROMPT_VERSION, build_messages
+from .style import plain_text, reply_problems
 
 
 def compute_input_hash(record: Mapping[str, Any], options: SummaryOptions) -> str:
@@ -120,12 +121,17 @@ def generate_summary(
         reply = local_summarize(view, options)
         model, usage, attempts = LOCAL_MODEL, None, 1
     else:
-        outcome = OpenAIProvider(config, sleep=sleep).complete(build_messages(view, options))
+        outcome = OpenAIProvider(config, sleep=sleep).complete(
+            build_messages(view, options),
+            check=lambda data: reply_problems(data, options, record),
+        )
         reply, model, usage, attempts = outcome.data, outcome.model, outcome.usage, outcome.attempts
 
     lists = {name: _clean_list(reply.get(name)) for name in LIST_FIELDS}
     medications, diagnoses, unverified = ground(record, lists["medications"], lists["diagnoses"])
-    narrative = enforce_word_cap(str(reply.get("narrative") or ""), word_cap(options.length))
+    narrative = enforce_word_cap(
+        plain_text(str(reply.get("narrative") or "")), word_cap(options.length)
+    )
     return SummaryResult(
         heading=_heading(record),
         narrative=narrative,

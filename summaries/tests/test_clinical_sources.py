@@ -63,25 +63,26 @@ def test_notes_and_interactions_reach_the_provider_deidentified_and_grounded(
         patient=patient, outcome=Outcome.objects.get(code="critical"), notes="Duplicate entry."
     )
     interaction_retract(interaction=gone, reason="Duplicate")
-    fake_openai.enqueue(
-        ok(
-            {
-                "narrative": "Palpitations with paroxysmal AF; rate control started.",
-                "diagnoses": ["Paroxysmal atrial fibrillation"],
-                "medications": ["metoprolol 25 mg PO BID", "warfarin 5 mg daily"],
-                "allergies": [],
-                "observations": ["BP 148/92, HR 104"],
-                "plan": ["Holter monitor"],
-            }
-        )
+    with_warfarin = ok(
+        {
+            "narrative": "Palpitations with paroxysmal AF; rate control started.",
+            "diagnoses": ["Paroxysmal atrial fibrillation"],
+            "medications": ["metoprolol 25 mg PO BID", "warfarin 5 mg daily"],
+            "allergies": [],
+            "observations": ["BP 148/92, HR 104"],
+            "plan": ["Holter monitor"],
+        }
     )
+    # warfarin is not in the record: the reply is asked for again once, the second kept.
+    fake_openai.enqueue(with_warfarin, with_warfarin)
 
     with run_jobs():
         response = provider_client.post(f"/api/v1/patients/{patient.pk}/summaries/", {})
     assert response.status_code == 202
     summary = Summary.objects.get(pk=response.json()["id"])
 
-    [request] = fake_openai.requests
+    request, again = fake_openai.requests
+    assert again.body == request.body
     user = request.body["messages"][1]["content"]
     assert "metoprolol 25 mg PO BID" in user
     assert "Paroxysmal atrial fibrillation" in user

@@ -220,17 +220,17 @@ def test_hallucinated_medication_lands_in_unverified(
     # Nothing in this record mentions a medication or a diagnosis (grounding reads the
     # notes; this branch has none), so whatever the model lists is unverified.
     add_appointment(patient, reason="Follow-up of blood pressure")
-    fake_openai.enqueue(
-        ok(
-            {
-                **GROUNDED_REPLY,
-                "diagnoses": ["Atrial fibrillation"],
-                "medications": ["warfarin 5 mg daily"],
-            }
-        )
+    hallucinated = ok(
+        {
+            **GROUNDED_REPLY,
+            "diagnoses": ["Atrial fibrillation"],
+            "medications": ["warfarin 5 mg daily"],
+        }
     )
+    fake_openai.enqueue(hallucinated, hallucinated)  # asked again once, the second is kept
 
     summary = request_summary(provider_client, patient, run_jobs)
+    assert len(fake_openai.requests) == 2
 
     assert summary.status == SummaryStatus.SUCCEEDED
     assert summary.result is not None

@@ -85,4 +85,4 @@ def test_shipped_dataset_floors() -> None:
     assert metrics["negation_checked"] >= 50
     assert metrics["negation_errors"] == 0
     report = format_report(metrics)
-    assert "Note type accuracy" in report and "Negation errors" in report
+    assert "Note type accuracy" in report and "Context-rule errors" in report

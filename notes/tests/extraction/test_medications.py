@@ -61,11 +61,9 @@ def test_inline_and_numbered_lists() -> None:
     ("text", "name"),
     [
         ("Stopped lisinopril due to cough.", "lisinopril"),
-        ("Plan: hold metformin.", "metformin"),
         ("discontinue warfarin", "warfarin"),
         ("Aspirin d/c'd after bleed.", "aspirin"),
         ("Spironolactone was discontinued due to hyperkalemia.", "spironolactone"),
-        ("Holding aspirin for now.", "aspirin"),
     ],
 )
 def test_stopped_status(text: str, name: str) -> None:
@@ -83,8 +81,55 @@ def test_stop_scope_does_not_leak_to_next_drug() -> None:
     assert meds["losartan"]["status"] == "active"
 
 
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Plan: hold metformin.", "metformin"),
+        ("Holding aspirin for now.", "aspirin"),
+        ("Lisinopril held for soft blood pressures; resume when SBP > 130.", "lisinopril"),
+    ],
+)
+def test_held_status_is_a_pause_not_a_stop(text: str, name: str) -> None:
+    med = _meds(text)[name]
+    assert (med["status"], med["change"]) == ("held", "held")
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "change", "dose"),
+    [
+        ("Start sitagliptin 100 mg PO daily.", "sitagliptin", "started", "100 mg"),
+        ("Increase lisinopril to 40 mg PO daily.", "lisinopril", "increased", "40 mg"),
+        ("Decrease metoprolol to 12.5 mg BID.", "metoprolol", "decreased", "12.5 mg"),
+        ("Continue atorvastatin 40 mg PO QHS.", "atorvastatin", "continued", "40 mg"),
+        ("Resume apixaban 5 mg BID.", "apixaban", "resumed", "5 mg"),
+        ("Aspirin 81 mg daily.", "aspirin", None, "81 mg"),
+    ],
+)
+def test_medication_changes_are_recorded(
+    text: str, name: str, change: str | None, dose: str
+) -> None:
+    med = _meds(text)[name]
+    assert (med["status"], med["change"], med["dose"]) == ("active", change, dose)
+
+
+@pytest.mark.parametrize(
+    ("text", "route", "frequency"),
+    [
+        ("ondansetron 4 mg IV q6h PRN nausea", "IV", "q6h PRN"),
+        ("nitroglycerin 0.4 mg SL x1", "SL", "once"),
+        ("oxycodone 5 mg PO QID PRN", "PO", "QID PRN"),
+        ("melatonin 3 mg PO QHS", "PO", "qHS"),
+        ("metoprolol 25 mg by mouth twice daily", "PO", "BID"),
+        ("furosemide 40 mg IV TID", "IV", "TID"),
+    ],
+)
+def test_sig_abbreviations_become_structured(text: str, route: str, frequency: str) -> None:
+    (med,) = analyze_note(text).structured_data["medications"]
+    assert (med["route"], med["frequency"]) == (route, frequency)
+
+
 def test_last_mention_decides_status_and_keeps_dose() -> None:
-    meds = _meds("Home meds: metformin 500 mg PO BID.\nA/P: DM2 - hold metformin.")
+    meds = _meds("Home meds: metformin 500 mg PO BID.\nA/P: DM2 - stop metformin.")
     assert meds["metformin"]["status"] == "stopped"
     assert meds["metformin"]["dose"] == "500 mg"
     resumed = _meds("Apixaban was held for 1 day and then resumed.")

@@ -57,17 +57,16 @@ def test_diagnoses_skip_negated_and_hypothetical() -> None:
         "6. Hypokalemia, resolved\n"
         "P: admit"
     )
-    assert _dx(text) == [
-        "Community-acquired pneumonia, right lower lobe",
-        "Fall",
-        "Hypokalemia, resolved",
+    data = analyze_note(text).structured_data
+    assert [(d["text"], d["certainty"]) for d in data["diagnoses"]] == [
+        ("Community-acquired pneumonia, right lower lobe", "confirmed"),
+        ("PE", "uncertain"),
+        ("heart failure", "uncertain"),
+        ("Fall", "confirmed"),
     ]
-    excluded = analyze_note(text).structured_data["excluded_diagnoses"]
-    assert [(e["text"], e["assertion"]) for e in excluded] == [
-        ("No evidence of sepsis", NEGATED),
-        ("Rule out PE", HYPOTHETICAL),
-        ("Possible heart failure", HYPOTHETICAL),
-    ]
+    assert [d["text"] for d in data["past_diagnoses"]] == ["Hypokalemia"]
+    excluded = data["excluded_diagnoses"]
+    assert [(e["text"], e["assertion"]) for e in excluded] == [("No evidence of sepsis", NEGATED)]
 
 
 def test_combined_assessment_and_plan_drops_plan_lines() -> None:

@@ -47,12 +47,42 @@ def test_four_sections_each_spelling(s_head: str, o_head: str, a_head: str, p_he
         "Impression and plan",
     ],
 )
-def test_combined_heading_fills_assessment_and_plan(heading: str) -> None:
+def test_combined_heading_is_one_labelled_section(heading: str) -> None:
     text = f"Subjective: tired\n{heading}\n1. Anemia - iron\n"
     sections = sectionize(text)
     assert sections is not None
-    assert sections["assessment"] == sections["plan"]
-    assert sections["assessment"]["text"] == "1. Anemia - iron"
+    assert set(sections) == {"subjective", "assessment_and_plan"}
+    combined = sections["assessment_and_plan"]
+    assert combined["text"] == "1. Anemia - iron"
+    assert combined["label"] == heading.rstrip(":")
+    assert [d["text"] for d in analyze_note(text).structured_data["diagnoses"]] == ["Anemia"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "S: follow-up for hypertension. O: BP 138/86, HR 72. A: essential hypertension. "
+        "P: continue lisinopril 10 mg PO daily.",
+        "Subjective: follow-up for hypertension. Objective: BP 138/86, HR 72. Assessment: "
+        "essential hypertension. Plan: continue lisinopril 10 mg PO daily.",
+    ],
+)
+def test_inline_soap_labels_in_one_paragraph(text: str) -> None:
+    result = analyze_note(text)
+    assert result.sections is not None
+    assert {k: v["text"] for k, v in result.sections.items()} == {
+        "subjective": "follow-up for hypertension.",
+        "objective": "BP 138/86, HR 72.",
+        "assessment": "essential hypertension.",
+        "plan": "continue lisinopril 10 mg PO daily.",
+    }
+    assert [d["text"] for d in result.structured_data["diagnoses"]] == ["essential hypertension"]
+
+
+def test_inline_combined_label_after_a_sentence() -> None:
+    text = "Pt seen for knee pain. BP 134/84. A/P: Osteoarthritis of right knee - naproxen."
+    dx = analyze_note(text).structured_data["diagnoses"]
+    assert [d["text"] for d in dx] == ["Osteoarthritis of right knee"]
 
 
 def test_impression_counts_as_assessment() -> None:

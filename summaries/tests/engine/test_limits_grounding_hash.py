@@ -142,7 +142,7 @@ def test_input_hash_is_stable_and_sensitive(record: PatientRecord) -> None:
 
 
 def test_prompt_version_value() -> None:
-    assert PROMPT_VERSION == "2026-11-1"
+    assert PROMPT_VERSION == "2026-12-1"
 
 
 def test_summary_error_pickles() -> None:

@@ -22,15 +22,17 @@ def test_clinician_summary_is_clinical_and_complete(record: PatientRecord) -> No
     assert "Active problems: Community-acquired pneumonia; Type 2 diabetes; Hypertension." in text
     assert "Most recent vitals (2026-11-20): BP 128/82 mmHg, HR 88/min, T 38.1 °C (fever)" in text
     assert "lisinopril 10 mg PO daily" in text
-    assert "ibuprofen" not in text  # stopped in the newer note
+    current = text.split("Current medications: ", 1)[1].split(" (", 1)[0]
+    assert "ibuprofen" not in current  # stopped in the newer note
+    assert "(since the previous note: started lisinopril 10 mg PO daily, stopped ibuprofen)" in text
     assert "Admitted (2026-11-18) → Monitor (2026-11-21), improving" in text
     assert "Next appointment: 2026-11-25 with cardiology." in text
 
     assert result.diagnoses == ["Community-acquired pneumonia", "Type 2 diabetes", "Hypertension"]
-    assert result.medications == [
+    assert result.medications == [  # the clinical fold lists them by name
         "amoxicillin 1 g PO TID",
-        "metformin 500 mg PO BID",
         "lisinopril 10 mg PO daily",
+        "metformin 500 mg PO BID",
     ]
     assert result.allergies == ["sulfa drugs (rash)"]
     assert result.observations[0] == (
@@ -63,7 +65,8 @@ def test_audiences_differ_and_patient_is_addressed_as_you(record: PatientRecord)
         assert "high blood pressure" in lay
         assert "a lung infection (pneumonia)" in lay
         assert "type 2 diabetes (high blood sugar)" in lay
-        assert "by mouth three times a day" in lay
+        assert "amoxicillin 1 g by mouth, three times a day" in lay
+        assert " PO" not in lay and "TID" not in lay
         assert " PO " not in lay and "BP " not in lay
     assert "Hypertension" in clinician and "PO TID" in clinician
 
@@ -73,7 +76,7 @@ def test_lay_lists_use_plain_words_and_stay_verified(record: PatientRecord) -> N
     assert result.diagnoses == [
         "Lung infection (pneumonia)",
         "Type 2 diabetes (high blood sugar)",
-        "High blood pressure",
+        "High blood pressure (hypertension)",
     ]
     assert result.unverified == {"medications": [], "diagnoses": []}
     assert "Repeat chest X-ray in 6 weeks" in result.plan
@@ -89,7 +92,7 @@ def test_lengths_grow_from_brief_to_detailed(record: PatientRecord) -> None:
         assert len(standard.split()) <= 200
         assert len(detailed.split()) <= 450
     clinician_detailed = summary(record, length="detailed")
-    assert "Plan: Continue amoxicillin" in clinician_detailed
+    assert "Pending plan: Continue amoxicillin" in clinician_detailed
     assert "2026-11-18 admission: The patient presents with" in clinician_detailed
     assert "Plan:" not in summary(record, length="standard")
 

@@ -296,15 +296,15 @@ def test_json_schema_rejection_falls_back_to_json_object(
 def test_hallucinated_items_land_in_unverified(
     fake_openai: FakeOpenAI, record: PatientRecord
 ) -> None:
-    fake_openai.enqueue(
-        ok(
-            reply(
-                medications=["amoxicillin 1 g PO TID", "warfarin 5 mg PO daily"],
-                diagnoses=["Community-acquired pneumonia", "Pulmonary embolism", "HTN"],
-            )
-        )
+    hallucinated = reply(
+        medications=["amoxicillin 1 g PO TID", "warfarin 5 mg PO daily"],
+        diagnoses=["Community-acquired pneumonia", "Pulmonary embolism", "HTN"],
     )
+    fake_openai.enqueue(ok(hallucinated), ok(hallucinated))
     result = generate_summary(record, SummaryOptions(), config(fake_openai), sleep=Sleeps())
+
+    assert len(fake_openai.requests) == 2  # asked again once; the second reply is kept
+    assert result.attempts == 2
 
     assert result.medications == ["amoxicillin 1 g PO TID"]
     assert result.unverified["medications"] == ["warfarin 5 mg PO daily"]
@@ -317,7 +317,8 @@ def test_narrative_is_capped_per_length(
     fake_openai: FakeOpenAI, record: PatientRecord, length: Length, cap: int
 ) -> None:
     sentence = "The patient remains stable on the ward with no new complaints today."
-    fake_openai.enqueue(ok(reply(narrative=" ".join([sentence] * 60))))  # 720 words
+    too_long = ok(reply(narrative=" ".join([sentence] * 60)))  # 720 words
+    fake_openai.enqueue(too_long, too_long)  # asked again once, then cut
     result = generate_summary(
         record,
         SummaryOptions(length=length),
@@ -335,14 +336,15 @@ def test_narrative_is_capped_per_length(
 def test_audience_changes_the_prompt(fake_openai: FakeOpenAI, record: PatientRecord) -> None:
     audiences: tuple[Audience, ...] = ("clinician", "family", "patient")
     for audience in audiences:
-        fake_openai.enqueue(ok(reply()))
+        fake_openai.enqueue(ok(reply()), ok(reply()))
         generate_summary(
             record,
             SummaryOptions(audience=audience),
             config(fake_openai),
             sleep=Sleeps(),
         )
-    clinician, family, patient = (r.body["messages"][0]["content"] for r in fake_openai.requests)
+    systems = dict.fromkeys(r.body["messages"][0]["content"] for r in fake_openai.requests)
+    clinician, family, patient = systems
     assert "clinical language" in clinician
     assert "jargon-free" in family and "third person" in family
     assert "second person" in patient and '"you"' in patient

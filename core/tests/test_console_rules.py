@@ -1,0 +1,308 @@
+"""One write path: the console's forms and actions call the API's services, and each rule
+shows the API's own message. One test per rule, as the seeded Provider or Admin."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.admin import helpers
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from appointments.models import Appointment, AppointmentStatus
+from core.tests.console_helpers import build_clinic, login, next_weekday_at
+from doctors.services import doctor_toggle_status
+from interactions.models import Interaction
+from notes.services import note_sign
+from patients.models import Patient
+
+pytestmark = pytest.mark.django_db
+
+
+def _book(client, clinic, *, start, doctor=None, patient=None):
+    local = timezone.localtime(start)
+    return client.post(
+        reverse("admin:appointments_appointment_add"),
+        {
+            "patient": str((patient or clinic.patient).pk),
+            "doctor": str((doctor or clinic.doctor).pk),
+            "start_time_0": local.strftime("%Y-%m-%d"),
+            "start_time_1": local.strftime("%H:%M"),
+            "duration_minutes": "30",
+            "reason": "Follow-up",
+        },
+    )
+
+
+def test_double_booking_shows_the_api_message_the_clash_and_free_slots() -> None:
+    from patients.tests.factories import PatientFactory
+
+    clinic = build_clinic()
+    client = login("provider")
+    other_patient = PatientFactory(first_name="Omar", last_name="Khan")
+    response = _book(
+        client,
+        clinic,
+        start=clinic.appointment.start_time + timedelta(minutes=15),
+        patient=other_patient,
+    )
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "The doctor already has an appointment that overlaps this time." in text
+    assert "It clashes with" in text and "Maria Hadad" in text
+    # clinic-local wording, not raw ISO, and the next free times as booking links
+    assert clinic.appointment.start_time.isoformat() not in text
+    assert "Next free times:" in text
+    assert reverse("admin:appointments_appointment_add") + "?start_time_0=" in text
+    assert Appointment.objects.count() == 1
+
+
+def test_a_free_slot_books_through_the_service() -> None:
+    clinic = build_clinic()
+    client = login("provider")
+    response = _book(client, clinic, start=next_weekday_at(14))
+    assert response.status_code == 302
+    booked = Appointment.objects.exclude(pk=clinic.appointment.pk).get()
+    assert booked.created_by == clinic.users["provider"]
+    assert booked.end_time == booked.start_time + timedelta(minutes=30)
+
+
+def test_booking_outside_opening_hours_warns_but_books() -> None:
+    clinic = build_clinic()
+    client = login("provider")
+    response = _book(client, clinic, start=next_weekday_at(20))
+    assert response.status_code == 302
+    page = client.get(response["Location"])
+    assert "outside the clinic&#x27;s opening hours" in page.content.decode()
+    assert Appointment.objects.count() == 2
+
+
+def test_inactive_doctor_is_not_offered_and_cannot_be_booked() -> None:
+    clinic = build_clinic()
+    doctor_toggle_status(doctor=clinic.doctor)
+    client = login("provider")
+    picker = client.get(
+        reverse("admin:autocomplete"),
+        {
+            "app_label": "appointments",
+            "model_name": "appointment",
+            "field_name": "doctor",
+            "term": "Ortiz",
+        },
+    )
+    assert picker.status_code == 200
+    assert picker.json()["results"] == []
+    response = _book(client, clinic, start=next_weekday_at(15))
+    assert "The doctor is inactive and cannot be booked." in response.content.decode()
+
+
+def test_patient_with_records_is_not_deleted_and_the_api_message_shows() -> None:
+    clinic = build_clinic()
+    client = login("admin")
+    url = reverse("admin:patients_patient_delete", args=[clinic.patient.pk])
+    response = client.post(url, {"post": "yes"}, follow=True)
+    assert Patient.objects.filter(pk=clinic.patient.pk).exists()
+    # The service's (the API's) wording, naming what depends on the patient.
+    assert "The patient cannot be deleted while other records refer to it (" in (
+        response.content.decode()
+    )
+
+
+def test_interactions_are_immutable_and_corrections_follow_the_service_rules() -> None:
+    clinic = build_clinic()
+    client = login("provider")
+    change = reverse("admin:interactions_interaction_change", args=[clinic.interaction.pk])
+    assert b'name="notes"' not in client.get(change).content
+    assert client.post(change, {"notes": "rewritten"}).status_code == 403
+    changelist = reverse("admin:interactions_interaction_changelist")
+    retract = {
+        "action": "retract",
+        helpers.ACTION_CHECKBOX_NAME: [str(clinic.interaction.pk)],
+        "apply": "1",
+        "reason": "Wrong patient",
+    }
+    client.post(changelist, retract)
+    again = client.post(changelist, retract, follow=True)
+    assert "Only a current entry can be retracted" in again.content.decode()
+    assert Interaction.objects.get(pk=clinic.interaction.pk).retraction_reason == "Wrong patient"
+
+
+def test_signed_note_is_locked_in_the_console() -> None:
+    clinic = build_clinic()
+    note_sign(
+        note=clinic.note,
+        signer=clinic.users["provider"],
+        password="provider-demo-pass",
+        meaning="authorship",
+    )
+    client = login("provider")
+    url = reverse("admin:notes_note_change", args=[clinic.note.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and b'name="content"' not in page.content
+    assert client.post(url, {"content": "changed"}).status_code == 403
+
+
+def test_provider_records_an_interaction_and_a_note_from_the_chart() -> None:
+    clinic = build_clinic()
+    client = login("provider")
+    chart = reverse("admin:patients_patient_change", args=[clinic.patient.pk])
+    page = client.get(chart).content.decode()
+    assert "Record an interaction" in page and "Add a note" in page
+    response = client.post(
+        reverse("admin:interactions_interaction_add"),
+        {"patient": str(clinic.patient.pk), "outcome": "critical", "notes": "Chest pain."},
+    )
+    assert response.status_code == 302 and response["Location"] == chart
+    clinic.patient.refresh_from_db()
+    assert clinic.patient.latest_outcome_id == "critical"
+    now = timezone.localtime()
+    response = client.post(
+        reverse("admin:notes_note_add"),
+        {
+            "patient": str(clinic.patient.pk),
+            "taken_at_0": now.strftime("%Y-%m-%d"),
+            "taken_at_1": now.strftime("%H:%M"),
+            "content": "S: cough. O: T 38.2 C. A: bronchitis. P: rest.",
+        },
+    )
+    assert response.status_code == 302
+    assert clinic.patient.notes.count() == 2
+    blank = client.post(
+        reverse("admin:notes_note_add"),
+        {
+            "patient": str(clinic.patient.pk),
+            "taken_at_0": now.strftime("%Y-%m-%d"),
+            "taken_at_1": "09:00",
+        },
+    )
+    assert "Type the note or choose a file." in blank.content.decode()
+
+
+def test_inactive_outcome_is_refused_with_the_api_message() -> None:
+    clinic = build_clinic()
+    clinic.outcome.is_active = False
+    clinic.outcome.save()
+    client = login("provider")
+    response = client.post(
+        reverse("admin:interactions_interaction_add"),
+        {"patient": str(clinic.patient.pk), "outcome": clinic.outcome.pk},
+    )
+    assert response.status_code == 200
+    assert Interaction.objects.count() == 1
+
+
+def test_cancel_action_asks_for_a_reason_and_uses_the_service() -> None:
+    clinic = build_clinic()
+    client = login("provider")
+    changelist = reverse("admin:appointments_appointment_changelist")
+    data = {"action": "cancel", helpers.ACTION_CHECKBOX_NAME: [str(clinic.appointment.pk)]}
+    ask = client.post(changelist, data)
+    assert b"Reason for cancelling" in ask.content
+    client.post(changelist, {**data, "apply": "1", "reason": "Patient is travelling"})
+    clinic.appointment.refresh_from_db()
+    assert clinic.appointment.status == AppointmentStatus.CANCELLED
+    assert clinic.appointment.cancellation_reason == "Patient is travelling"
+
+
+def test_registration_warns_of_a_possible_duplicate_but_allows_it() -> None:
+    clinic = build_clinic()
+    client = login("provider")
+    data = {
+        "first_name": "Maria",
+        "last_name": "Hadad",
+        "date_of_birth": clinic.patient.date_of_birth.isoformat(),
+        "gender": "female",
+    }
+    warned = client.post(reverse("admin:patients_patient_add"), data)
+    assert warned.status_code == 200
+    text = warned.content.decode()
+    assert "Possible duplicate" in text
+    assert reverse("admin:patients_patient_change", args=[clinic.patient.pk]) in text
+    registered = client.post(
+        reverse("admin:patients_patient_add"), {**data, "register_anyway": "on"}
+    )
+    assert registered.status_code == 302
+    assert Patient.objects.filter(last_name="Hadad").count() == 2
+
+
+def test_patient_search_is_the_api_search() -> None:
+    clinic = build_clinic()
+    client = login("viewer")
+    page = client.get(reverse("admin:patients_patient_changelist"), {"q": "hadad maria"})
+    assert clinic.patient.mrn.encode() in page.content
+    picker = client.get(
+        reverse("admin:autocomplete"),
+        {
+            "app_label": "appointments",
+            "model_name": "appointment",
+            "field_name": "patient",
+            "term": "Hadad",
+        },
+    )
+    assert [r["id"] for r in picker.json()["results"]] == [str(clinic.patient.pk)]
+
+
+def test_toggle_doctor_status_lists_the_affected_future_appointments() -> None:
+    clinic = build_clinic()
+    client = login("admin")
+    response = client.post(
+        reverse("admin:doctors_doctor_changelist"),
+        {"action": "toggle_status", helpers.ACTION_CHECKBOX_NAME: [str(clinic.doctor.pk)]},
+        follow=True,
+    )
+    text = response.content.decode()
+    assert "Dr. Ana Ortiz is now inactive." in text
+    assert "1 future appointment(s) of Dr. Ana Ortiz need another doctor" in text
+    assert "Maria Hadad" in text
+    clinic.doctor.refresh_from_db()
+    assert not clinic.doctor.is_active
+
+
+def test_provider_uploads_a_note_file_from_the_chart() -> None:
+    clinic = build_clinic()
+    client = login("provider")
+    now = timezone.localtime()
+    upload = SimpleUploadedFile(
+        "visit.txt", b"S: sore throat. O: T 37.9 C. A: pharyngitis. P: fluids.", "text/plain"
+    )
+    response = client.post(
+        reverse("admin:notes_note_add"),
+        {
+            "patient": str(clinic.patient.pk),
+            "taken_at_0": now.strftime("%Y-%m-%d"),
+            "taken_at_1": now.strftime("%H:%M"),
+            "file": upload,
+        },
+    )
+    assert response.status_code == 302
+    note = clinic.patient.notes.exclude(pk=clinic.note.pk).get()
+    assert note.file_name == "visit.txt"
+    assert "pharyngitis" in note.content
+    empty = client.post(
+        reverse("admin:notes_note_add"),
+        {
+            "patient": str(clinic.patient.pk),
+            "taken_at_0": now.strftime("%Y-%m-%d"),
+            "taken_at_1": now.strftime("%H:%M"),
+            "file": SimpleUploadedFile("blank.txt", b"   \n", "text/plain"),
+        },
+    )
+    assert "The file contains no text." in empty.content.decode()
+
+
+def test_a_role_admin_cannot_change_a_superuser() -> None:
+    from django.contrib.auth.models import User
+
+    build_clinic()
+    root = User.objects.create_superuser("root", "root@clinic.example", "a-Long-passphrase-42")
+    client = login("admin")
+    assert client.get(reverse("admin:auth_user_change", args=[root.pk])).status_code == 200
+    page = client.get(reverse("admin:auth_user_change", args=[root.pk])).content
+    assert b'name="role"' not in page  # read-only
+    assert client.get(reverse("admin:auth_user_password_change", args=[root.pk])).status_code == 403
+    assert (
+        client.post(reverse("admin:auth_user_delete", args=[root.pk]), {"post": "yes"}).status_code
+        == 403
+    )
