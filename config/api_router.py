@@ -19,6 +19,13 @@ from summaries.api.views import (
     PatientSummaryViewSet,
     SummaryViewSet,
 )
+from transfers.api.views import (
+    ImportJobViewSet,
+    InteractionExportView,
+    InteractionImportView,
+    PatientExportView,
+    PatientImportView,
+)
 
 
 class OptionalSlashRouter(DefaultRouter):
@@ -58,11 +65,16 @@ router.register("notes", NoteViewSet, basename="note")
 router.register(rf"{PATIENT}/summaries", PatientSummaryViewSet, basename="patient-summaries")
 router.register("summaries", SummaryViewSet, basename="summary")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
+router.register("imports", ImportJobViewSet, basename="import-job")
 
 app_name = "api"
 urlpatterns = [
     re_path(r"^auth/token/?$", TokenView.as_view(), name="auth-token"),
     re_path(r"^auth/me/?$", MeView.as_view(), name="auth-me"),
+    re_path(r"^patients/import/?$", PatientImportView.as_view(), name="patient-import"),
+    re_path(r"^patients/export/?$", PatientExportView.as_view(), name="patient-export"),
+    re_path(r"^interactions/import/?$", InteractionImportView.as_view(), name="interaction-import"),
+    re_path(r"^interactions/export/?$", InteractionExportView.as_view(), name="interaction-export"),
     re_path(
         rf"^{PATIENT}/clinical-data/?$",
         PatientClinicalDataView.as_view(),

@@ -80,6 +80,14 @@ class Patient(models.Model):
     mrn = models.CharField(
         "MRN", max_length=16, unique=True, editable=False, help_text="Assigned by the server."
     )
+    # The patient's id in the system a bulk import came from (upsert matches on it).
+    external_id = models.CharField(  # noqa: DJ001 (NULL = none; the unique constraint skips it)
+        max_length=64,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The source system's id, kept by bulk imports; unique when given.",
+    )
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     date_of_birth = models.DateField()
@@ -121,6 +129,8 @@ class Patient(models.Model):
             models.CheckConstraint(
                 condition=Q(gender__in=[g.value for g in Gender]), name="patients_gender_valid"
             ),
+            # A constraint rather than unique=True: no extra LIKE index for an identifier.
+            models.UniqueConstraint(fields=["external_id"], name="patients_external_id_unique"),
         ]
         indexes = [
             models.Index(fields=["last_name", "first_name"], name="patients_name_idx"),
@@ -180,6 +190,10 @@ class Patient(models.Model):
                 )
         if errors:
             raise ValidationError(errors)
+        self.refresh_search_document()
+
+    def refresh_search_document(self) -> None:
+        """What fuzzy search matches; call after the names, MRN or email change."""
         self.search_document = " ".join(
             part for part in (self.first_name, self.last_name, self.mrn, self.email or "") if part
         ).lower()

@@ -18,6 +18,7 @@ from outcomes.models import Outcome
 from patients.models import Patient
 from patients.tests.factories import PatientFactory
 from summaries.tests.factories import SummaryFactory
+from transfers.models import ImportJob
 
 
 @dataclass
@@ -42,6 +43,7 @@ def clinic(db: None) -> Clinic:
             "interaction": InteractionFactory.create(patient=patient),
             "note": NoteFactory.create(patient=patient),
             "summary": SummaryFactory.create(patient=patient),
+            "import_job": ImportJob.objects.create(kind="patients", file="imports/x.csv"),
         },
     )
 

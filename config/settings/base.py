@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "console",
     "simple_history",
     "audit",
+    "transfers",
 ]
 
 # Request bodies larger than this are refused with 413 before they are parsed.
@@ -230,6 +231,10 @@ CELERY_BEAT_SCHEDULE = {
     "notes-sweep-pending": {
         "task": "notes.tasks.sweep_pending_notes",
         "schedule": NOTES_SWEEP_INTERVAL_SECONDS,
+    },
+    "transfers-sweep-stale-imports": {
+        "task": "transfers.tasks.sweep_stale_imports",
+        "schedule": env.float("IMPORT_SWEEP_INTERVAL_SECONDS", default=300.0),
     },
 }
 
@@ -422,6 +427,16 @@ NOTES_EXTRACTION_TIME_LIMIT_SECONDS = env.float(
 NOTES_TESSERACT_CMD = env("NOTES_TESSERACT_CMD", default="tesseract")
 NOTES_TESSERACT_LANG = env("NOTES_TESSERACT_LANG", default="eng")
 NOTES_OCR_TIMEOUT_SECONDS = env.float("NOTES_OCR_TIMEOUT_SECONDS", default=60.0)
+
+# --- Bulk import and export ----------------------------------------------------------
+# Import files up to this many data rows are answered within the request; larger ones
+# become an ImportJob run by a Celery worker (202 + Location).
+IMPORT_SYNC_MAX_ROWS = env.int("IMPORT_SYNC_MAX_ROWS", default=2_000)
+# Larger import files are refused with 413.
+IMPORT_MAX_FILE_MB = env.int("IMPORT_MAX_FILE_MB", default=100)
+# A running import job whose worker has not reported for this long is marked failed
+# (worker_lost) by the periodic sweep; it can then be retried.
+IMPORT_STALE_MINUTES = env.int("IMPORT_STALE_MINUTES", default=15)
 
 # --- REST framework --------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -38,7 +38,9 @@ HANDLERS = {
     "partial_update": ("perform_update",),
     "destroy": ("perform_destroy",),
 }
-VALIDATION_ERRORS = ("ValidationError",)
+# Field codes: Django/DRF validation errors, and an import report's row problems
+# (``field_error`` in transfers.importing, reported as ``{row, field, code, detail}``).
+VALIDATION_ERRORS = ("ValidationError", "field_error")
 
 
 def _all_codes() -> dict[str, ErrorCode]:

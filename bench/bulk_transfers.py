@@ -1,0 +1,250 @@
+"""Bulk import and export throughput on PostgreSQL.
+
+    python bench/bulk_transfers.py                      # the full profile (issue 15 targets)
+    PATIENTS=20000 INTERACTIONS=20000 EXPORT_PATIENTS=100000 python bench/bulk_transfers.py
+
+Works in its own database (``BENCH_DATABASE_URL``, default
+``postgres://postgres@127.0.0.1:5432/clinic_transfers_bench``), created, migrated and
+dropped again (``KEEP=1`` keeps it). Measures, end to end:
+
+* **patients import**: PATIENTS valid rows in create mode from a CSV file in memory —
+  parse, validate (the model's rules, set-based duplicate checks), MRNs, COPY, commit —
+  through ``transfers.importing.run_import``, the code the API and the job run;
+* **interactions import**: INTERACTIONS rows naming their patients by MRN, with the
+  patients' ``latest_outcome`` recomputed;
+* **patients export**: the table filled to EXPORT_PATIENTS rows, then
+  ``GET /api/v1/patients/export/?format=csv`` streamed from a gunicorn worker on
+  127.0.0.1:PORT (default 9850) and read to the end by this process; the worker's peak
+  RSS (VmHWM) is read from /proc when the download ends.
+
+Targets (2-core machine): patients import >= 20,000 rows/s, interactions import
+>= 10,000 rows/s, export >= 50,000 rows/s with peak RSS < 200 MB. The machine may be
+shared: run once, say so with the figures.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PATIENTS = int(os.environ.get("PATIENTS", "100000"))
+INTERACTIONS = int(os.environ.get("INTERACTIONS", "100000"))
+EXPORT_PATIENTS = int(os.environ.get("EXPORT_PATIENTS", "1000000"))
+PORT = int(os.environ.get("PORT", "9850"))
+URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/clinic_transfers_bench"
+)
+DB_NAME = URL.rsplit("/", 1)[-1]
+ADMIN_DSN = URL.rsplit("/", 1)[0] + "/postgres"
+
+os.environ["DATABASE_URL"] = URL
+os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
+os.environ.pop("REDIS_URL", None)
+
+FIRST = ["Maria", "James", "Aiko", "Omar", "Lena", "Pavel", "Nia", "Tom", "Ines", "Kwame"]
+LAST = ["Garcia", "Smith", "Tanaka", "Haddad", "Berg", "Novak", "Okafor", "Lee", "Costa"]
+
+
+def recreate_database() -> None:
+    import psycopg
+
+    with psycopg.connect(ADMIN_DSN.replace("postgres://", "postgresql://"), autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
+        c.execute(f'CREATE DATABASE "{DB_NAME}"')
+
+
+def drop_database() -> None:
+    import psycopg
+
+    with psycopg.connect(ADMIN_DSN.replace("postgres://", "postgresql://"), autocommit=True) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+
+
+def patients_csv(count: int) -> bytes:
+    rng = random.Random(15)
+    lines = ["external_id,first_name,last_name,date_of_birth,gender,email,phone"]
+    genders = ["female", "male", "other", "unknown"]
+    for n in range(count):
+        born = date(1940, 1, 1) + timedelta(days=rng.randrange(27000))
+        phone = f"+1415555{n % 10000:04d}" if n % 2 else ""
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        lines.append(
+            f"SRC-{n},{first},{last}{n % 997},{born},{rng.choice(genders)},"
+            f"{first.lower()}.{n}@example.org,{phone}"
+        )
+    return ("\n".join(lines) + "\n").encode()
+
+
+def interactions_csv(count: int, mrns: list[str]) -> bytes:
+    rng = random.Random(16)
+    lines = ["mrn,outcome,occurred_at,notes"]
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    outcomes = ["healthy"] * 7 + ["monitor"] * 2 + ["critical"]
+    for _ in range(count):
+        at = start + timedelta(minutes=rng.randrange(800_000))
+        lines.append(f"{rng.choice(mrns)},{rng.choice(outcomes)},{at.isoformat()},Follow-up visit")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def fill_patients_to(total: int) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM patients_patient")
+        have = cursor.fetchone()[0]
+        if have >= total:
+            return
+        cursor.execute(
+            """
+            INSERT INTO patients_patient (id, mrn, first_name, last_name, date_of_birth,
+                gender, email, phone, search_document, created_at, updated_at)
+            SELECT gen_random_uuid(), 'BULK-' || lpad(g::text, 8, '0'),
+                (ARRAY['Maria','James','Aiko','Omar','Lena','Pavel','Nia','Tom'])[1 + g %% 8],
+                'Name' || (g::bigint * 7919 %% 100000)::text,
+                date '1940-01-01' + (g %% 25000), 'unknown',
+                'bulk' || g || '@example.org', '+14155552671', '', now(), now()
+            FROM generate_series(1, %s) AS g
+            """,
+            [total - have],
+        )
+        cursor.execute("ANALYZE patients_patient")
+
+
+def worker_pid(master: int) -> int:
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == master:
+                return int(entry.name)
+    raise RuntimeError("no gunicorn worker found")
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def bench_export(token: str) -> tuple[float, int, float]:
+    env = {**os.environ, "DATABASE_URL": URL, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "-b",
+            f"127.0.0.1:{PORT}",
+            "-w",
+            "1",
+            "--timeout",
+            "900",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/health", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                threading.Event().wait(0.2)
+        pid = worker_pid(server.pid)
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{PORT}/api/v1/patients/export/?format=csv&include_contact=true",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        started = time.perf_counter()
+        lines = 0
+        first_byte = None
+        with urllib.request.urlopen(request, timeout=900) as response:  # noqa: S310
+            while chunk := response.read(1 << 16):
+                if first_byte is None:
+                    first_byte = time.perf_counter() - started
+                lines += chunk.count(b"\n")
+        elapsed = time.perf_counter() - started
+        rss = peak_rss_mb(pid)
+        print(f"  first byte after {first_byte:.2f} s")
+        return elapsed, lines - 1, rss
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    recreate_database()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from accounts.services import token_issue, user_upsert
+    from core.permissions import Role
+    from transfers.importing import ImportOptions, run_import
+
+    call_command("migrate", verbosity=0)
+    admin = user_upsert(username="bench-admin", role=Role.ADMIN, password="bench-pass-1234")  # noqa: S106
+    try:
+        data = patients_csv(PATIENTS)
+        started, cpu = time.perf_counter(), time.process_time()
+        report = run_import(kind="patients", data=data, options=ImportOptions(), actor=admin)
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        assert report.written, report.errors[:3]
+        assert report.created == PATIENTS
+        print(
+            f"patients import: {PATIENTS:,} rows in {elapsed:.2f} s = "
+            f"{PATIENTS / elapsed:,.0f} rows/s ({len(data) / 1e6:.1f} MB CSV; "
+            f"{cpu:.2f} s CPU in this process = {PATIENTS / cpu:,.0f} rows per CPU-second)"
+        )
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT mrn FROM patients_patient")
+            mrns = [row[0] for row in cursor.fetchall()]
+        data = interactions_csv(INTERACTIONS, mrns)
+        started, cpu = time.perf_counter(), time.process_time()
+        report = run_import(kind="interactions", data=data, options=ImportOptions(), actor=admin)
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        assert report.written, report.errors[:3]
+        assert report.created == INTERACTIONS
+        print(
+            f"interactions import: {INTERACTIONS:,} rows in {elapsed:.2f} s = "
+            f"{INTERACTIONS / elapsed:,.0f} rows/s ({cpu:.2f} s CPU in this process)"
+        )
+
+        fill_patients_to(EXPORT_PATIENTS)
+        token, _ = token_issue(user=admin)
+        connection.close()
+        elapsed, rows, rss = bench_export(token)
+        print(
+            f"patients export: {rows:,} rows in {elapsed:.2f} s = {rows / elapsed:,.0f} rows/s, "
+            f"serving worker peak RSS {rss:.0f} MB"
+        )
+    finally:
+        connection.close()
+        if os.environ.get("KEEP") != "1":
+            drop_database()
+
+
+if __name__ == "__main__":
+    main()

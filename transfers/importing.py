@@ -1,0 +1,907 @@
+"""Bulk import of patients and interactions: validate every row, then write in one go.
+
+An import runs in two passes:
+
+1. **Validate** every row with the rules the API's services apply (the patient model's
+   ``clean()``, the interaction services' rules 1-4), with the same error codes, and
+   check identifiers set-based: duplicates inside the file, and clashes with the
+   database in one query per 1,000 values rather than one per row.
+2. **Write** the valid rows in one transaction: PostgreSQL ``COPY`` (psycopg 3), or
+   ``bulk_create`` elsewhere. MRNs come from the same locked sequence as
+   ``patient_create``; ``search_document`` is computed by the model's own method; the
+   patients' ``latest_outcome`` is recomputed set-based from the same ``newest_first``
+   order that ``refresh_latest_outcome`` uses, with the patient rows locked first (the
+   interaction services' lock order).
+
+By default an import is all or nothing: one invalid row and nothing is written.
+``on_error=skip`` writes the valid rows and reports the rest. The database's unique
+indexes stay the real guard against a concurrent writer: a race that slips past the
+checks fails the whole transaction (409 ``import_conflict``), never half of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, connection, transaction
+from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Lower
+from django.utils import timezone
+from rest_framework import serializers
+
+from appointments.models import Appointment
+from core import metrics
+from core.errors import Conflict
+from core.serializers import AwareDateTimeField
+from core.validators import validate_not_future
+from doctors.models import Doctor
+from interactions.errors import InteractionErrorCode
+from interactions.models import MAX_NOTES_LENGTH, Interaction, InteractionStatus
+from outcomes.models import Outcome
+from patients.errors import PatientErrorCode
+from patients.models import Gender, MrnSequence, Patient
+from transfers.errors import TransferErrorCode as Code
+from transfers.formats import FileRejected, ParsedFile, parse
+
+LOOKUP_CHUNK = 1000
+PROGRESS_EVERY = 5000
+MODES = ("create", "upsert")
+ON_ERROR = ("abort", "skip")
+
+RowError = dict[str, Any]
+Progress = Callable[[int], None]
+# Called inside the writing transaction once the rows are written, so that whatever it
+# records (an import job's final state) commits together with the rows or not at all.
+Finish = Callable[["ImportReport"], None]
+
+
+@dataclass
+class ImportOptions:
+    dry_run: bool = False
+    mode: str = "create"
+    on_error: str = "abort"
+    ignore_unknown_columns: bool = False
+    keep_mrn: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            "mode": self.mode,
+            "on_error": self.on_error,
+            "ignore_unknown_columns": self.ignore_unknown_columns,
+            "keep_mrn": self.keep_mrn,
+        }
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    format: str
+    options: ImportOptions
+    total_rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    written: bool = False
+    errors: list[RowError] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "format": self.format,
+            "options": self.options.as_dict(),
+            "total_rows": self.total_rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "skipped": self.skipped,
+            "written": self.written,
+            "error_count": len(self.errors),
+            "errors": self.errors,
+        }
+
+
+def _err(row: int, name: str, code: str, detail: str) -> RowError:
+    return {"row": row, "field": name, "code": str(code), "detail": detail}
+
+
+def _chunks(values: Sequence[Any], size: int = LOOKUP_CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def check_columns(
+    parsed: ParsedFile,
+    *,
+    required: Sequence[str],
+    known: Iterable[str],
+    ignore_unknown: bool,
+    one_of: Sequence[str] = (),
+) -> None:
+    """400 naming the missing required columns, and the unknown ones (unless ignored)."""
+    present = set(parsed.columns)
+    missing = [c for c in required if c not in present]
+    if one_of and not present.intersection(one_of):
+        missing.append(" or ".join(one_of))
+    if missing:
+        raise FileRejected(
+            Code.MISSING_COLUMNS,
+            f"Missing required column(s): {', '.join(missing)}.",
+            columns=missing,
+        )
+    unknown = [c for c in parsed.columns if c not in set(known)]
+    if unknown and not ignore_unknown:
+        raise FileRejected(
+            Code.UNKNOWN_COLUMNS,
+            f"Unknown column(s): {', '.join(unknown)}. Remove them or pass "
+            "ignore_unknown_columns=true.",
+            columns=unknown,
+        )
+
+
+class _Row:
+    """Typed access to one row's cells, collecting the row's errors."""
+
+    __slots__ = ("errors", "number", "values")
+
+    def __init__(self, number: int, values: dict[str, Any]) -> None:
+        self.number = number
+        self.values = values
+        self.errors: list[RowError] = []
+
+    def field_error(self, name: str, code: str, detail: str) -> None:
+        """Record a problem with one cell (reported as ``{row, field, code, detail}``)."""
+        self.errors.append(_err(self.number, name, code, detail))
+
+    def has(self, name: str) -> bool:
+        return name in self.values
+
+    def text(self, name: str, *, max_length: int | None = None) -> str | None:
+        """The cell as text: ``None`` when absent (or JSON null), stripped otherwise."""
+        value = self.values.get(name)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            self.field_error(name, Code.INVALID, "Not a valid string.")
+            return None
+        value = str(value).strip()
+        if "\x00" in value:
+            self.field_error(name, Code.INVALID, "NUL characters are not allowed.")
+            return None
+        if max_length is not None and len(value) > max_length:
+            self.field_error(
+                name, "max_length", f"Ensure this field has no more than {max_length} characters."
+            )
+            return None
+        return value
+
+    def uuid(self, name: str) -> uuid.UUID | None:
+        raw = self.text(name)
+        if not raw:
+            return None
+        try:
+            return uuid.UUID(raw)
+        except ValueError:
+            self.field_error(name, Code.INVALID, "Must be a valid UUID.")
+            return None
+
+
+def _django_errors(row: _Row, exc: ValidationError) -> None:
+    for name, errors in exc.error_dict.items():
+        for error in errors:
+            for message in error.messages:
+                row.field_error(name, error.code or Code.INVALID, message)
+
+
+def _lower_email(email: str | None) -> str | None:
+    return email.lower() if email else None
+
+
+def _existing(model: Any, column: str, values: Iterable[Any]) -> dict[Any, Any]:
+    """``{value: pk}`` for the stored rows whose ``column`` is one of ``values``."""
+    found: dict[Any, Any] = {}
+    unique = sorted({v for v in values if v is not None}, key=str)
+    for chunk in _chunks(unique):
+        found.update(model.objects.filter(**{f"{column}__in": chunk}).values_list(column, "pk"))
+    return found
+
+
+def _existing_emails(emails: Iterable[str]) -> dict[str, uuid.UUID]:
+    found: dict[str, uuid.UUID] = {}
+    unique = sorted(set(emails))
+    for chunk in _chunks(unique):
+        found.update(
+            Patient.objects.annotate(email_lower=Lower("email"))
+            .filter(email_lower__in=chunk)
+            .values_list("email_lower", "pk")
+        )
+    return found
+
+
+def _note_duplicates(
+    rows: Sequence[tuple[_Row, Any]], name: str, key: Callable[[Any], Any]
+) -> None:
+    """Report the second and later rows that repeat a unique value of the file."""
+    first: dict[Any, int] = {}
+    for row, item in rows:
+        value = key(item)
+        if value is None or row.errors:
+            continue
+        seen = first.setdefault(value, row.number)
+        if seen != row.number:
+            row.field_error(name, Code.DUPLICATE_IN_FILE, f"The same {name} is on row {seen}.")
+
+
+def _use_copy() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _copy(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Bulk insert with PostgreSQL COPY through psycopg 3 (inside the caller's atomic)."""
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # the psycopg cursor under Django's wrapper
+        with raw.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+# ---------------------------------------------------------------------------- patients
+
+PATIENT_REQUIRED = ("first_name", "last_name", "date_of_birth")
+PATIENT_OPTIONAL = ("gender", "email", "phone", "mrn", "external_id", "id")
+# Columns of an export that an import accepts and ignores (the server maintains them).
+PATIENT_READ_ONLY = ("latest_outcome", "latest_outcome_at", "created_at", "updated_at")
+PATIENT_COMPARED = (
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "gender",
+    "email",
+    "phone",
+    "external_id",
+)
+GENDERS = frozenset(g.value for g in Gender)
+
+
+@dataclass
+class _PatientRow:
+    patient: Patient
+    mrn: str | None
+    external_id: str | None
+    given_id: uuid.UUID | None
+    present: frozenset[str]
+    match: uuid.UUID | None = None
+
+
+_PATIENT_ATTNAMES = tuple(f.attname for f in Patient._meta.concrete_fields)
+
+
+def _new_patient(**values: Any) -> Patient:
+    """``Patient(**values)`` built positionally (Django's keyword path costs three times
+    as much per instance, which a 100,000-row import notices); unnamed fields are None
+    until the write fills them (id, timestamps)."""
+    model: Any = Patient  # the stubs type-check keyword construction only
+    patient: Patient = model(*(values.get(name) for name in _PATIENT_ATTNAMES))
+    return patient
+
+
+def _patient_from_row(row: _Row) -> _PatientRow | None:
+    first_name = row.text("first_name", max_length=100)
+    last_name = row.text("last_name", max_length=100)
+    for name, value in (("first_name", first_name), ("last_name", last_name)):
+        if value is None and not row.has(name):
+            row.field_error(name, Code.REQUIRED, "This field is required.")
+    born: dt.date | None = None
+    problems = len(row.errors)
+    raw_dob = row.text("date_of_birth")
+    if raw_dob is None:
+        if len(row.errors) == problems:  # absent or null, not already reported
+            row.field_error("date_of_birth", Code.REQUIRED, "This field is required.")
+    else:
+        try:
+            born = dt.date.fromisoformat(raw_dob)
+        except ValueError:
+            row.field_error(
+                "date_of_birth",
+                Code.INVALID,
+                "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.",
+            )
+    gender = row.text("gender") or Gender.UNKNOWN
+    if gender not in GENDERS:
+        row.field_error("gender", "invalid_choice", f'"{gender}" is not a valid choice.')
+    email = row.text("email", max_length=254) or None
+    if email is not None:
+        try:
+            validate_email(email)
+        except ValidationError:
+            row.field_error("email", Code.INVALID, "Enter a valid email address.")
+    phone = row.text("phone", max_length=32) or None
+    mrn = row.text("mrn", max_length=16) or None
+    external_id = row.text("external_id", max_length=64) or None
+    given_id = row.uuid("id")
+    if row.errors:
+        return None
+    patient = _new_patient(
+        first_name=first_name or "",
+        last_name=last_name or "",
+        date_of_birth=born,
+        gender=gender,
+        email=email,
+        phone=phone,
+        external_id=external_id,
+        mrn="",
+        search_document="",
+    )
+    try:
+        patient.clean()  # the model's own rules: blank names, birthday bounds, phone, email
+    except ValidationError as exc:
+        _django_errors(row, exc)
+        return None
+    return _PatientRow(patient, mrn, external_id, given_id, frozenset(row.values))
+
+
+def _match_patients(items: list[tuple[_Row, _PatientRow]], options: ImportOptions) -> None:
+    """Resolve every row against the database: upsert finds the patient to update;
+    create refuses identifiers that are taken."""
+    by_mrn = _existing(Patient, "mrn", (p.mrn for _, p in items))
+    by_external = _existing(Patient, "external_id", (p.external_id for _, p in items))
+    by_id = _existing(Patient, "pk", (p.given_id for _, p in items))
+    for row, item in items:
+        if row.errors:
+            continue
+        if options.mode == "create":
+            if item.external_id in by_external:
+                row.field_error(
+                    "external_id", Code.ALREADY_EXISTS, "A patient has this external_id."
+                )
+            if item.given_id in by_id:
+                row.field_error("id", Code.ALREADY_EXISTS, "A patient has this id.")
+            if options.keep_mrn and item.mrn in by_mrn:
+                row.field_error("mrn", Code.ALREADY_EXISTS, "A patient has this MRN.")
+            continue
+        found = {
+            name: pk
+            for name, pk in (
+                ("mrn", by_mrn.get(item.mrn)),
+                ("external_id", by_external.get(item.external_id)),
+                ("id", by_id.get(item.given_id)),
+            )
+            if pk is not None
+        }
+        if len(set(found.values())) > 1:
+            row.field_error(
+                "mrn" if "mrn" in found else "external_id",
+                Code.IDENTIFIER_CLASH,
+                "The row's identifiers ("
+                + ", ".join(sorted(found))
+                + ") belong to different patients.",
+            )
+            continue
+        if found:
+            item.match = next(iter(found.values()))
+        elif item.mrn and not options.keep_mrn:
+            row.field_error(
+                "mrn",
+                Code.UNKNOWN_MRN,
+                "No patient has this MRN; pass keep_mrn=true to create the patient with it.",
+            )
+
+
+def _check_emails(items: list[tuple[_Row, _PatientRow]]) -> None:
+    _note_duplicates(items, "email", lambda p: _lower_email(p.patient.email))
+    taken = _existing_emails(
+        e for _, p in items if (e := _lower_email(p.patient.email)) is not None
+    )
+    for row, item in items:
+        email = _lower_email(item.patient.email)
+        if row.errors or email is None:
+            continue
+        owner = taken.get(email)
+        if owner is not None and owner != item.match:
+            row.field_error(
+                "email",
+                PatientErrorCode.DUPLICATE_EMAIL,
+                "A patient with this email already exists.",
+            )
+
+
+def _merge_updates(
+    items: list[tuple[_Row, _PatientRow]],
+) -> tuple[list[Patient], set[str], int]:
+    """Apply upsert rows to the stored patients. Returns the patients that change, the
+    fields that change, and how many matched rows changed nothing."""
+    matched = [(row, item) for row, item in items if not row.errors and item.match is not None]
+    stored: dict[uuid.UUID, Patient] = {}
+    ids = [item.match for _, item in matched]
+    for chunk in _chunks(ids):
+        stored.update((p.pk, p) for p in Patient.objects.filter(pk__in=chunk))
+    changed: list[Patient] = []
+    fields: set[str] = set()
+    unchanged = 0
+    for _row, item in matched:
+        assert item.match is not None
+        target = stored[item.match]
+        new = item.patient
+        differs = [
+            name
+            for name in PATIENT_COMPARED
+            if name in item.present and getattr(new, name) != getattr(target, name)
+        ]
+        if "external_id" in differs and new.external_id is None:
+            differs.remove("external_id")  # a blank cell never forgets the source id
+        if not differs:
+            unchanged += 1
+            continue
+        for name in differs:
+            setattr(target, name, getattr(new, name))
+        target.refresh_search_document()
+        fields.update(differs)
+        changed.append(target)
+    return changed, fields, unchanged
+
+
+def _mrn_digits(mrn: str) -> int:
+    digits = mrn.rsplit("-", 1)[-1]
+    return int(digits) if digits.isdigit() else 0
+
+
+def _write_patients(creates: list[_PatientRow], updates: list[Patient], fields: set[str]) -> None:
+    now = timezone.now()
+    sequence, _ = MrnSequence.objects.select_for_update().get_or_create(pk=1)
+    next_value = sequence.last_value
+    kept = [item.mrn for item in creates if item.mrn]
+    for item in creates:
+        patient = item.patient
+        if item.mrn:
+            patient.mrn = item.mrn
+        else:
+            next_value += 1
+            patient.mrn = f"MRN-{next_value:06d}"
+        patient.pk = item.given_id or uuid.uuid4()
+        patient.created_at = patient.updated_at = now
+        patient.refresh_search_document()
+    # Kept source MRNs move the counter past them, as mrn_sequence_sync does.
+    highest = max([next_value, *(_mrn_digits(m) for m in kept)])
+    if highest != sequence.last_value:
+        sequence.last_value = highest
+        sequence.save(update_fields=["last_value"])
+    patients = [item.patient for item in creates]
+    if _use_copy():
+        columns = (
+            "id",
+            "mrn",
+            "external_id",
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "gender",
+            "email",
+            "phone",
+            "search_document",
+            "created_at",
+            "updated_at",
+        )
+        _copy(
+            Patient._meta.db_table,
+            columns,
+            (
+                (
+                    p.pk,
+                    p.mrn,
+                    p.external_id,
+                    p.first_name,
+                    p.last_name,
+                    p.date_of_birth,
+                    p.gender,
+                    p.email,
+                    p.phone,
+                    p.search_document,
+                    now,
+                    now,
+                )
+                for p in patients
+            ),
+        )
+    else:
+        Patient.objects.bulk_create(patients, batch_size=500)
+    if updates:
+        for patient in updates:
+            patient.updated_at = now
+        Patient.objects.bulk_update(
+            updates, sorted({*fields, "search_document", "updated_at"}), batch_size=500
+        )
+
+
+def import_patients(
+    parsed: ParsedFile,
+    options: ImportOptions,
+    *,
+    progress: Progress | None = None,
+    finish: Finish | None = None,
+) -> ImportReport:
+    check_columns(
+        parsed,
+        required=PATIENT_REQUIRED,
+        known=(*PATIENT_REQUIRED, *PATIENT_OPTIONAL, *PATIENT_READ_ONLY),
+        ignore_unknown=options.ignore_unknown_columns,
+    )
+    report = ImportReport("patients", parsed.format, options, total_rows=len(parsed.rows))
+    rows: list[_Row] = []
+    items: list[tuple[_Row, _PatientRow]] = []
+    for index, (number, values) in enumerate(parsed.rows, start=1):
+        row = _Row(number, values)
+        rows.append(row)
+        item = _patient_from_row(row)
+        if item is not None:
+            items.append((row, item))
+        if progress is not None and index % PROGRESS_EVERY == 0:
+            progress(index)
+    _note_duplicates(items, "mrn", lambda p: p.mrn)
+    _note_duplicates(items, "external_id", lambda p: p.external_id)
+    _note_duplicates(items, "id", lambda p: p.given_id)
+    _match_patients(items, options)
+    _check_emails(items)
+    report.errors = [e for row in rows for e in row.errors]
+    if progress is not None:
+        progress(len(parsed.rows))
+    valid = [(row, item) for row, item in items if not row.errors]
+    report.skipped = len(parsed.rows) - len(valid)
+    creates = [item for _, item in valid if item.match is None]
+    updates, fields, unchanged = _merge_updates(valid)
+    if options.dry_run or (report.errors and options.on_error == "abort"):
+        if options.dry_run:  # what a real run would do
+            report.created, report.updated = len(creates), len(updates)
+            report.unchanged = unchanged
+        return report
+    try:
+        with transaction.atomic():
+            _write_patients(creates, updates, fields)
+            report.created, report.updated = len(creates), len(updates)
+            report.unchanged, report.written = unchanged, True
+            if finish is not None:
+                finish(report)
+    except IntegrityError as exc:
+        raise Conflict(
+            "Another write took an email, MRN or external_id of this file meanwhile; "
+            "nothing was imported. Retry the import.",
+            code=Code.IMPORT_CONFLICT,
+        ) from exc
+    return report
+
+
+# ------------------------------------------------------------------------ interactions
+
+PATIENT_REFS = ("patient_id", "mrn", "external_id")
+INTERACTION_REQUIRED = ("outcome", "occurred_at")
+INTERACTION_OPTIONAL = ("notes", "doctor_id", "appointment_id", "id", *PATIENT_REFS)
+INTERACTION_READ_ONLY = (
+    "outcome_label",
+    "outcome_severity",
+    "status",
+    "amends",
+    "amended_by",
+    "recorded_by",
+    "recorded_at",
+    "retraction_reason",
+    "retracted_at",
+    "retracted_by",
+)
+
+
+@dataclass
+class _InteractionRow:
+    patient_ref: tuple[str, Any]
+    outcome: str
+    occurred_at: dt.datetime
+    notes: str
+    doctor_id: uuid.UUID | None
+    appointment_id: uuid.UUID | None
+    given_id: uuid.UUID | None
+    patient_id: uuid.UUID | None = None
+
+
+def _interaction_from_row(
+    row: _Row, *, outcomes: dict[str, Outcome], now: dt.datetime, when: AwareDateTimeField
+) -> _InteractionRow | None:
+    ref: tuple[str, Any] | None = None
+    for name in PATIENT_REFS:
+        value: Any = row.uuid(name) if name == "patient_id" else row.text(name, max_length=64)
+        if value:
+            ref = (name, value)
+            break
+    if ref is None and not row.errors:
+        row.field_error(
+            "patient_id", Code.REQUIRED, "Give the patient's patient_id, mrn or external_id."
+        )
+    code = row.text("outcome")
+    if not code:
+        row.field_error("outcome", Code.REQUIRED, "This field is required.")
+    elif code not in outcomes:
+        row.field_error("outcome", Code.DOES_NOT_EXIST, f"Object with code={code} does not exist.")
+    elif not outcomes[code].is_active:
+        # Rule 2 of interactions.services: a new entry needs an active outcome.
+        row.field_error(
+            "outcome",
+            InteractionErrorCode.OUTCOME_INACTIVE,
+            f"The outcome '{code}' is inactive and cannot be used for new interactions.",
+        )
+    occurred_at: dt.datetime | None = None
+    raw_when = row.text("occurred_at")
+    if not raw_when:
+        row.field_error("occurred_at", Code.REQUIRED, "This field is required.")
+    else:
+        try:
+            occurred_at = when.to_internal_value(raw_when)
+        except serializers.ValidationError as exc:
+            for detail in cast(list[Any], exc.detail):
+                row.field_error("occurred_at", getattr(detail, "code", Code.INVALID), str(detail))
+        if occurred_at is not None:
+            try:  # rule 1 of the interaction services, with their validator
+                validate_not_future(
+                    occurred_at,
+                    field="occurred_at",
+                    message="An interaction cannot be recorded for the future.",
+                    now=now,
+                )
+            except ValidationError as exc:
+                _django_errors(row, exc)
+    notes = row.text("notes", max_length=MAX_NOTES_LENGTH) or ""
+    doctor_id = row.uuid("doctor_id")
+    appointment_id = row.uuid("appointment_id")
+    given_id = row.uuid("id")
+    status = row.text("status")
+    if status and status != InteractionStatus.CURRENT:
+        row.field_error(
+            "status",
+            Code.NOT_IMPORTABLE,
+            "Only current entries can be imported; amended and retracted history cannot.",
+        )
+    if row.errors:
+        return None
+    assert ref is not None
+    assert code is not None
+    assert occurred_at is not None
+    return _InteractionRow(ref, code, occurred_at, notes, doctor_id, appointment_id, given_id)
+
+
+def _resolve_interactions(items: list[tuple[_Row, _InteractionRow]]) -> None:
+    refs: dict[str, set[Any]] = {name: set() for name in PATIENT_REFS}
+    for _, item in items:
+        refs[item.patient_ref[0]].add(item.patient_ref[1])
+    patients = {
+        "patient_id": _existing(Patient, "pk", refs["patient_id"]),
+        "mrn": _existing(Patient, "mrn", refs["mrn"]),
+        "external_id": _existing(Patient, "external_id", refs["external_id"]),
+    }
+    doctors = _existing(Doctor, "pk", (i.doctor_id for _, i in items))
+    appointment_owner: dict[uuid.UUID, uuid.UUID] = {}
+    wanted = sorted({i.appointment_id for _, i in items if i.appointment_id}, key=str)
+    for chunk in _chunks(wanted):
+        appointment_owner.update(
+            Appointment.objects.filter(pk__in=chunk).values_list("pk", "patient_id")
+        )
+    taken = _existing(Interaction, "pk", (i.given_id for _, i in items))
+    _note_duplicates(items, "id", lambda i: i.given_id)
+    for row, item in items:
+        if row.errors:
+            continue
+        name, value = item.patient_ref
+        item.patient_id = patients[name].get(value)
+        if item.patient_id is None:
+            row.field_error(name, Code.DOES_NOT_EXIST, f"No patient has this {name}.")
+        if item.doctor_id is not None and item.doctor_id not in doctors:
+            row.field_error("doctor_id", Code.DOES_NOT_EXIST, "No doctor has this id.")
+        if item.appointment_id is not None:
+            owner = appointment_owner.get(item.appointment_id)
+            if owner is None:
+                row.field_error(
+                    "appointment_id", Code.DOES_NOT_EXIST, "No appointment has this id."
+                )
+            elif item.patient_id is not None and owner != item.patient_id:
+                # Rule 3: the appointment belongs to the same patient.
+                row.field_error(
+                    "appointment_id",
+                    InteractionErrorCode.OTHER_PATIENT,
+                    "The appointment belongs to another patient.",
+                )
+        if item.given_id is not None and item.given_id in taken:
+            row.field_error("id", Code.ALREADY_EXISTS, "An interaction has this id.")
+
+
+def refresh_latest_outcomes(patient_ids: Sequence[uuid.UUID]) -> None:
+    """Set-based ``refresh_latest_outcome`` for many patients (rows already locked),
+    over current entries in the same ``newest_first`` order.
+
+    PostgreSQL: one ``UPDATE ... FROM (SELECT DISTINCT ON (patient_id) ...)`` per chunk;
+    elsewhere an UPDATE with correlated subqueries.
+    """
+    newest_order = Interaction.objects.newest_first().query.order_by
+    if connection.vendor == "postgresql":
+        for chunk in _chunks(patient_ids, 5000):
+            latest = (
+                Interaction.objects.current()
+                .filter(patient_id__in=chunk)
+                .order_by("patient_id", *newest_order)
+                .distinct("patient_id")
+                .values_list("patient_id", "outcome_id", "occurred_at")
+            )
+            sql, params = latest.query.sql_with_params()
+            table = connection.ops.quote_name(Patient._meta.db_table)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {table} AS p SET latest_outcome_id = l.outcome_id, "  # noqa: S608
+                    f"latest_outcome_at = l.occurred_at FROM ({sql}) AS l(patient_id, "
+                    "outcome_id, occurred_at) WHERE p.id = l.patient_id AND ("
+                    "p.latest_outcome_id IS DISTINCT FROM l.outcome_id OR "
+                    "p.latest_outcome_at IS DISTINCT FROM l.occurred_at)",
+                    params,
+                )
+        return
+    newest = Interaction.objects.current().filter(patient_id=OuterRef("pk")).newest_first()
+    for chunk in _chunks(patient_ids):
+        Patient.objects.filter(pk__in=chunk).update(
+            latest_outcome_id=Subquery(newest.values("outcome_id")[:1]),
+            latest_outcome_at=Subquery(newest.values("occurred_at")[:1]),
+        )
+
+
+def _write_interactions(items: list[_InteractionRow], actor: User | None) -> None:
+    now = timezone.now()
+    patient_ids = sorted({i.patient_id for i in items if i.patient_id}, key=str)
+    # The interaction services' lock order: the patient rows first.
+    for chunk in _chunks(patient_ids):
+        list(Patient.objects.select_for_update().filter(pk__in=chunk).order_by("pk").values("pk"))
+    actor_id = actor.pk if actor is not None else None
+    if _use_copy():
+        columns = (
+            "id",
+            "patient_id",
+            "doctor_id",
+            "appointment_id",
+            "outcome_id",
+            "notes",
+            "occurred_at",
+            "recorded_by_id",
+            "recorded_at",
+            "status",
+            "retraction_reason",
+        )
+        _copy(
+            Interaction._meta.db_table,
+            columns,
+            (
+                (
+                    i.given_id or uuid.uuid4(),
+                    i.patient_id,
+                    i.doctor_id,
+                    i.appointment_id,
+                    i.outcome,
+                    i.notes,
+                    i.occurred_at,
+                    actor_id,
+                    now,
+                    InteractionStatus.CURRENT.value,
+                    "",
+                )
+                for i in items
+            ),
+        )
+    else:
+        Interaction.objects.bulk_create(
+            [
+                Interaction(
+                    id=i.given_id or uuid.uuid4(),
+                    patient_id=cast(uuid.UUID, i.patient_id),
+                    doctor_id=i.doctor_id,
+                    appointment_id=i.appointment_id,
+                    outcome_id=i.outcome,
+                    notes=i.notes,
+                    occurred_at=i.occurred_at,
+                    recorded_by_id=actor_id,
+                )
+                for i in items
+            ],
+            batch_size=500,
+        )
+    refresh_latest_outcomes(patient_ids)
+    counts = Counter(i.outcome for i in items)
+
+    def count_metrics() -> None:
+        for code, count in counts.items():
+            metrics.interactions_recorded.labels(outcome=code).inc(count)
+
+    metrics.after_commit(count_metrics)
+
+
+def import_interactions(
+    parsed: ParsedFile,
+    options: ImportOptions,
+    *,
+    actor: User | None,
+    progress: Progress | None = None,
+    finish: Finish | None = None,
+) -> ImportReport:
+    check_columns(
+        parsed,
+        required=INTERACTION_REQUIRED,
+        one_of=PATIENT_REFS,
+        known=(*INTERACTION_REQUIRED, *INTERACTION_OPTIONAL, *INTERACTION_READ_ONLY),
+        ignore_unknown=options.ignore_unknown_columns,
+    )
+    if options.mode != "create":
+        raise FileRejected(
+            Code.INVALID_OPTION, "Interactions are imported in create mode only.", option="mode"
+        )
+    report = ImportReport("interactions", parsed.format, options, total_rows=len(parsed.rows))
+    outcomes = {o.code: o for o in Outcome.objects.all()}
+    now = timezone.now()
+    when = AwareDateTimeField()
+    rows: list[_Row] = []
+    items: list[tuple[_Row, _InteractionRow]] = []
+    for index, (number, values) in enumerate(parsed.rows, start=1):
+        row = _Row(number, values)
+        rows.append(row)
+        item = _interaction_from_row(row, outcomes=outcomes, now=now, when=when)
+        if item is not None:
+            items.append((row, item))
+        if progress is not None and index % PROGRESS_EVERY == 0:
+            progress(index)
+    _resolve_interactions(items)
+    report.errors = [e for row in rows for e in row.errors]
+    if progress is not None:
+        progress(len(parsed.rows))
+    valid = [item for row, item in items if not row.errors]
+    report.skipped = len(parsed.rows) - len(valid)
+    if options.dry_run or (report.errors and options.on_error == "abort"):
+        if options.dry_run:
+            report.created = len(valid)
+        return report
+    try:
+        with transaction.atomic():
+            _write_interactions(valid, actor)
+            report.created, report.written = len(valid), True
+            if finish is not None:
+                finish(report)
+    except IntegrityError as exc:
+        raise Conflict(
+            "Another write clashed with this file meanwhile; nothing was imported. Retry.",
+            code=Code.IMPORT_CONFLICT,
+        ) from exc
+    return report
+
+
+def run_import(
+    *,
+    kind: str,
+    data: bytes | ParsedFile,
+    options: ImportOptions,
+    actor: User | None,
+    progress: Progress | None = None,
+    finish: Finish | None = None,
+) -> ImportReport:
+    """Parse (unless already parsed) and import one file. Raises :class:`FileRejected`
+    for a file that cannot be imported at all; row problems are in the report."""
+    if options.mode not in MODES:
+        raise FileRejected(
+            Code.INVALID_OPTION, f"mode must be one of {', '.join(MODES)}.", option="mode"
+        )
+    if options.on_error not in ON_ERROR:
+        raise FileRejected(
+            Code.INVALID_OPTION,
+            f"on_error must be one of {', '.join(ON_ERROR)}.",
+            option="on_error",
+        )
+    parsed = parse(data) if isinstance(data, bytes) else data
+    if kind == "patients":
+        return import_patients(parsed, options, progress=progress, finish=finish)
+    return import_interactions(parsed, options, actor=actor, progress=progress, finish=finish)

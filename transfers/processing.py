@@ -1,0 +1,117 @@
+"""The body of an import job (what a worker does): claim, validate with progress, write
+the rows and the job's final state in one transaction."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from core.errors import ApiError
+from transfers.audit_hook import record_transfer
+from transfers.errors import TransferErrorCode as Code
+from transfers.formats import FileRejected
+from transfers.importing import ImportOptions, ImportReport, run_import
+from transfers.models import ImportJob, ImportStatus
+
+logger = logging.getLogger("clinic.transfers")
+
+
+def _finish(job: ImportJob, report: ImportReport) -> None:
+    job.status = ImportStatus.SUCCEEDED
+    job.processed_rows = report.total_rows
+    job.created, job.updated = report.created, report.updated
+    job.unchanged, job.skipped = report.unchanged, report.skipped
+    job.errors = report.errors
+    job.finished_at = job.heartbeat_at = timezone.now()
+    job.save()
+
+
+def _fail(job: ImportJob, code: str, detail: str, errors: list[dict] | None = None) -> None:
+    job.status = ImportStatus.FAILED
+    job.failure_code, job.failure_detail = code, detail
+    job.errors = errors or []
+    job.finished_at = timezone.now()
+    job.save()
+
+
+def import_job_run(*, job_id: uuid.UUID | str) -> str:
+    """Run a queued job. A job that is not queued (done, failed, or taken by another
+    delivery) is left alone. Returns the job's final status."""
+    now = timezone.now()
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
+        status=ImportStatus.RUNNING, started_at=now, heartbeat_at=now
+    )
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    if not claimed:
+        return str(job.status)
+    ImportJob.objects.filter(pk=job.pk).update(attempts=job.attempts + 1)
+    job.attempts += 1
+
+    def progress(rows: int) -> None:
+        ImportJob.objects.filter(pk=job.pk).update(processed_rows=rows, heartbeat_at=timezone.now())
+
+    options = ImportOptions(**job.options)
+    try:
+        with job.file.open("rb") as handle:
+            data = handle.read()
+        report = run_import(
+            kind=job.kind,
+            data=data,
+            options=options,
+            actor=job.created_by,
+            progress=progress,
+            finish=lambda report: _finish(job, report),
+        )
+    except FileRejected as exc:
+        _fail(job, exc.code, exc.detail)
+        return str(job.status)
+    except ApiError as exc:
+        _fail(job, exc.error_code, str(exc.detail))
+        return str(job.status)
+    if not report.written:
+        # Dry run, or all-or-nothing with invalid rows: the job is done, nothing written.
+        if options.dry_run:
+            _finish(job, report)
+        else:
+            _fail(
+                job,
+                Code.IMPORT_REJECTED,
+                f"{len(report.errors)} problem(s) in the file; nothing was imported.",
+                report.errors,
+            )
+            job.processed_rows = report.total_rows
+            job.skipped = report.skipped
+            job.save(update_fields=["processed_rows", "skipped"])
+    record_transfer(
+        actor=job.created_by,
+        action="import_dry_run" if options.dry_run else "import",
+        resource=job.kind,
+        rows=report.created + report.updated if report.written else 0,
+        file_format=job.file_format,
+        total_rows=report.total_rows,
+        errors=len(report.errors),
+        job_id=str(job.pk),
+    )
+    return str(job.status)
+
+
+def stale_after() -> timedelta:
+    return timedelta(minutes=settings.IMPORT_STALE_MINUTES)
+
+
+def import_jobs_sweep(*, now: datetime | None = None) -> int:
+    """Fail running jobs whose worker stopped reporting (killed, lost); they wrote
+    nothing, so they can be retried. Returns how many were failed."""
+    now = now or timezone.now()
+    return ImportJob.objects.filter(
+        status=ImportStatus.RUNNING, heartbeat_at__lt=now - stale_after()
+    ).update(
+        status=ImportStatus.FAILED,
+        failure_code=Code.WORKER_LOST,
+        failure_detail="The worker running the import stopped; nothing was written. Retry it.",
+        finished_at=now,
+    )

@@ -1,0 +1,171 @@
+"""Imports and exports as services: what the API, the admin and the management
+commands call.
+
+A file of up to ``IMPORT_SYNC_MAX_ROWS`` data rows is imported within the call and its
+report returned. A larger one is stored and becomes an :class:`ImportJob` that a Celery
+worker runs (``transfers.processing``). A job's rows and its ``succeeded`` state commit
+in one transaction, so a job is either done or has written nothing: a failed job can be
+retried without duplicating a row.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, User
+from django.core.files.base import ContentFile
+from django.http import HttpRequest
+from kombu.exceptions import OperationalError as BrokerError
+
+from core.errors import Conflict, ServiceUnavailable
+from transfers.audit_hook import record_transfer
+from transfers.errors import TransferErrorCode as Code
+from transfers.formats import FileRejected, parse
+from transfers.importing import (
+    INTERACTION_OPTIONAL,
+    INTERACTION_READ_ONLY,
+    INTERACTION_REQUIRED,
+    PATIENT_OPTIONAL,
+    PATIENT_READ_ONLY,
+    PATIENT_REFS,
+    PATIENT_REQUIRED,
+    ImportOptions,
+    ImportReport,
+    check_columns,
+    run_import,
+)
+from transfers.models import ImportJob, ImportKind, ImportStatus
+
+logger = logging.getLogger("clinic.transfers")
+
+
+def _user(actor: User | AnonymousUser | None) -> User | None:
+    return actor if isinstance(actor, User) else None
+
+
+def max_file_bytes() -> int:
+    return int(settings.IMPORT_MAX_FILE_MB) * 1024 * 1024
+
+
+def ensure_file_size(size: int) -> None:
+    if size > max_file_bytes():
+        raise FileRejected(
+            Code.FILE_TOO_LARGE,
+            f"Import files are limited to {settings.IMPORT_MAX_FILE_MB} MB.",
+            status=413,
+        )
+
+
+def _precheck_columns(kind: str, columns: Any, options: ImportOptions) -> None:
+    """The file-level column checks, answered at once even for a file run as a job."""
+    from transfers.formats import ParsedFile
+
+    parsed = ParsedFile("", list(columns), [])
+    if kind == ImportKind.PATIENTS:
+        check_columns(
+            parsed,
+            required=PATIENT_REQUIRED,
+            known=(*PATIENT_REQUIRED, *PATIENT_OPTIONAL, *PATIENT_READ_ONLY),
+            ignore_unknown=options.ignore_unknown_columns,
+        )
+    else:
+        check_columns(
+            parsed,
+            required=INTERACTION_REQUIRED,
+            one_of=PATIENT_REFS,
+            known=(*INTERACTION_REQUIRED, *INTERACTION_OPTIONAL, *INTERACTION_READ_ONLY),
+            ignore_unknown=options.ignore_unknown_columns,
+        )
+
+
+def import_submit(
+    *,
+    kind: str,
+    data: bytes,
+    file_name: str,
+    options: ImportOptions,
+    actor: User | AnonymousUser | None,
+    request: HttpRequest | None = None,
+) -> ImportReport | ImportJob:
+    """Import ``data`` now (small files: the report) or queue it (large: the job).
+
+    Raises :class:`FileRejected` for a file that cannot be imported at all, 503
+    ``queue_unavailable`` when a job cannot be queued (then no job is kept)."""
+    ensure_file_size(len(data))
+    parsed = parse(data)
+    if len(parsed.rows) <= settings.IMPORT_SYNC_MAX_ROWS:
+        report = run_import(kind=kind, data=parsed, options=options, actor=_user(actor))
+        record_transfer(
+            actor=actor,
+            action="import_dry_run" if options.dry_run else "import",
+            resource=kind,
+            rows=report.created + report.updated if report.written else 0,
+            file_format=report.format,
+            total_rows=report.total_rows,
+            errors=len(report.errors),
+            request=request,
+        )
+        return report
+    _precheck_columns(kind, parsed.columns, options)
+    job = ImportJob(
+        kind=kind,
+        file_name=file_name[:255],
+        file_format=parsed.format,
+        options=options.as_dict(),
+        total_rows=len(parsed.rows),
+        created_by=_user(actor),
+    )
+    job.file.save(f"{uuid.uuid4().hex}.{parsed.format}", ContentFile(data), save=False)
+    job.save()
+    _enqueue(job)
+    job.refresh_from_db()  # an eager run (no broker) has finished it already
+    return job
+
+
+def _enqueue(job: ImportJob) -> None:
+    from transfers.tasks import run_import_job
+
+    try:
+        run_import_job.apply_async(args=(str(job.pk),), retry=False)
+    except BrokerError as exc:
+        logger.warning("import job %s not queued: broker unavailable (%s)", job.pk, exc)
+        if job.attempts == 0:
+            job.file.delete(save=False)
+            job.delete()
+        else:
+            ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.FAILED)
+        raise ServiceUnavailable(
+            "The job queue is unavailable, so the import could not be queued. Try again later.",
+            code=Code.QUEUE_UNAVAILABLE,
+        ) from exc
+
+
+def import_job_retry(*, job: ImportJob, actor: User | AnonymousUser | None) -> ImportJob:
+    """Queue a failed job again. Safe: a failed job has written nothing."""
+    claimed = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.FAILED).update(
+        status=ImportStatus.QUEUED,
+        processed_rows=0,
+        created=0,
+        updated=0,
+        unchanged=0,
+        skipped=0,
+        errors=[],
+        failure_code="",
+        failure_detail="",
+        started_at=None,
+        heartbeat_at=None,
+        finished_at=None,
+    )
+    job.refresh_from_db()
+    if not claimed:
+        raise Conflict(
+            f"Only a failed import can be retried; this one is {job.status}.",
+            code=Code.JOB_NOT_RETRYABLE,
+            status=job.status,
+        )
+    _enqueue(job)
+    job.refresh_from_db()
+    return job
