@@ -99,7 +99,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 bench-smoke: $(STAMP)
-	$(BIN)/python bench/run.py --profile smoke --duration 2 --passes 1
+	$(BIN)/python bench/run.py --profile smoke --duration 2 --passes 1 --rebuild
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
