@@ -36,7 +36,7 @@ def _lookup_sql() -> str:
     rank = " ".join(f"WHEN %s THEN {int(role)}" for role in ROLE_GROUPS)
     # Identifiers come from model metadata, quoted; every value is a parameter.
     return (
-        f"SELECT {', '.join(columns)}, ("  # noqa: S608
+        f"SELECT {', '.join(columns)}, ("  # noqa: S608  # nosec B608
         f"SELECT max(CASE g.{qn('name')} {rank} ELSE 0 END) "
         f"FROM {qn(membership.db_table)} m JOIN {qn(group.db_table)} g "
         f"ON g.{qn('id')} = m.{qn('group_id')} WHERE m.{qn('user_id')} = u.{qn('id')}) "

@@ -739,7 +739,7 @@ def refresh_latest_outcomes(patient_ids: Sequence[uuid.UUID]) -> None:
             table = connection.ops.quote_name(Patient._meta.db_table)
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"UPDATE {table} AS p SET latest_outcome_id = l.outcome_id, "  # noqa: S608
+                    f"UPDATE {table} AS p SET latest_outcome_id = l.outcome_id, "  # noqa: S608  # nosec B608
                     f"latest_outcome_at = l.occurred_at FROM ({sql}) AS l(patient_id, "
                     "outcome_id, occurred_at) WHERE p.id = l.patient_id AND ("
                     "p.latest_outcome_id IS DISTINCT FROM l.outcome_id OR "
