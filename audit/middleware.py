@@ -29,8 +29,7 @@ from django.db import DatabaseError, models
 from django.http import HttpRequest, HttpResponse
 
 from audit.models import Action, AuditEvent, is_patient_model
-from audit.recorder import AuditScope, _scope, audit_record, patient_of
-from core.errors import json_error_response
+from audit.recorder import AuditScope, _scope, audit_failure_response, audit_record, patient_of
 
 logger = logging.getLogger("clinic.audit")
 
@@ -76,11 +75,8 @@ class AdminAuditMiddleware:
             _scope.reset(token)
         try:
             self._record(request, response, target, scope)
-        except (DatabaseError, OSError):
-            logger.exception("audit event could not be written")
-            return json_error_response(
-                503, "audit_unavailable", "The access could not be recorded. Try again later."
-            )
+        except (DatabaseError, OSError) as exc:
+            return audit_failure_response(exc)
         return response
 
     def process_view(

@@ -20,6 +20,7 @@ validation error, a refusal) gets its event after the response, with its status.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -42,6 +43,9 @@ from core.request_context import current_request_id
 REASON_HEADER = "X-Access-Reason"
 MAX_REASON = 500
 MAX_USER_AGENT = 512
+
+
+logger = logging.getLogger("clinic.audit")
 
 
 def _ip(request: HttpRequest | None) -> str | None:
@@ -199,3 +203,26 @@ def write_scope(scope: AuditScope) -> Iterator[AuditScope]:
 
 def already_recorded(request: HttpRequest) -> bool:
     return bool(getattr(request, "_audit_recorded", False))
+
+
+def audit_failure_response(exc: BaseException) -> Any:
+    """The answer when an access's event cannot be written: the data is not served.
+
+    With the database unreachable that is the database's own 503 (what the request would
+    have met anyway); otherwise 503 ``audit_unavailable``.
+    """
+    from core.errors import CoreErrorCode, is_database_unavailable, json_error_response
+
+    if is_database_unavailable(exc):
+        logger.warning("audit event not written: the database is unavailable")
+        return json_error_response(
+            503,
+            CoreErrorCode.DATABASE_UNAVAILABLE,
+            "The database is unavailable. Nothing was changed; try again shortly.",
+        )
+    logger.exception("audit event could not be written")
+    return json_error_response(
+        503,
+        "audit_unavailable",
+        "The access could not be recorded in the audit trail. Try again later.",
+    )

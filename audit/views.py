@@ -45,11 +45,11 @@ from audit.recorder import (
     AuditScope,
     access_reason,
     already_recorded,
+    audit_failure_response,
     audit_record,
     patient_of,
     write_scope,
 )
-from core.errors import json_error_response
 
 logger = logging.getLogger("clinic.audit")
 
@@ -157,13 +157,8 @@ class Audited(_Base):
                 response = super().dispatch(request, *args, **kwargs)
         try:
             self._audit_after(request, response)
-        except (DatabaseError, OSError):
-            logger.exception("audit event could not be written")
-            return json_error_response(
-                503,
-                "audit_unavailable",
-                "The access could not be recorded in the audit trail. Try again later.",
-            )
+        except (DatabaseError, OSError) as exc:
+            return audit_failure_response(exc)
         return response
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
