@@ -139,7 +139,10 @@ class Audited(_Base):
         if name == "list":
             search = self.request.query_params.get("search", "").strip()
             return (Action.SEARCH if search else Action.LIST), resource
-        return DEFAULT_ACTIONS.get(name, DEFAULT_ACTIONS[self.request.method.lower()]), resource  # type: ignore[union-attr]
+        method = (self.request.method or "").lower()
+        # A method the view does not serve (TRACE, QUERY, ...) is refused with 405; it is
+        # recorded as an attempted read.
+        return DEFAULT_ACTIONS.get(name, DEFAULT_ACTIONS.get(method, Action.VIEW)), resource
 
     # ---------------------------------------------------------------- request cycle
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:

@@ -283,3 +283,15 @@ def test_a_lockout_is_recorded_as_locked_out(api_client: APIClient, settings: An
     assert actions[0] == [(Action.LOGIN_FAILED, "lou-locked")]
     assert [("locked_out", "lou-locked")] in actions
     assert all(len(a) == 1 for a in actions)  # one event per attempt
+
+
+@pytest.mark.django_db
+def test_an_unserved_method_is_a_405_and_an_attempted_read(client_for: Any) -> None:
+    """Schemathesis sends TRACE; the audit mixin once had no action for it (a 500)."""
+    client = client_for(Role.PROVIDER)
+    before = last_seq()
+    response = client.generic("TRACE", "/api/v1/patients/")
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+    (event,) = events_after(before)
+    assert (event.action, event.status_code) == (Action.VIEW, 405)
