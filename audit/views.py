@@ -37,6 +37,7 @@ from django.conf import settings
 from django.db import DatabaseError, models
 from django.http import HttpRequest, HttpResponseBase
 from rest_framework import exceptions
+from rest_framework.exceptions import APIException
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 
@@ -274,7 +275,10 @@ class Audited(_Base):
                 returned.append(patient)
         attempted = None
         if action == Action.LOGIN_FAILED:
-            body = getattr(self.request, "data", None)
+            try:
+                body = self.request.data
+            except APIException:
+                body = None  # an unreadable body (415, parse error): no username to record
             name = body.get("username") if isinstance(body, dict) else None
             attempted = str(name)[:150] if name else ""
         audit_record(

@@ -295,3 +295,20 @@ def test_an_unserved_method_is_a_405_and_an_attempted_read(client_for: Any) -> N
     assert response.json()["code"] == "method_not_allowed"
     (event,) = events_after(before)
     assert (event.action, event.status_code) == (Action.VIEW, 405)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("content_type", "body", "status"),
+    [("text/plain", '{"username": "a", "password": "b"}', 415), ("application/json", "\x00", 400)],
+)
+def test_a_sign_in_with_an_unreadable_body_is_refused_and_recorded(
+    content_type: str, body: str, status: int
+) -> None:
+    """Schemathesis found these as 500s: the failed sign-in's event read the bad body."""
+    client = APIClient()
+    before = last_seq()
+    response = client.generic("POST", "/api/v1/auth/token/", body, content_type=content_type)
+    assert response.status_code == status
+    events = events_after(before)
+    assert [(e.action, e.actor_username) for e in events] in ([], [(Action.LOGIN_FAILED, "")])
