@@ -25,22 +25,8 @@ def too_large() -> PayloadTooLarge:
 
 
 class ImportUploadHandler(SizeLimitUploadHandler):
-    def handle_raw_input(
-        self,
-        input_data: Any,
-        META: dict[str, Any],
-        content_length: int,
-        boundary: str,
-        encoding: str | None = None,
-    ) -> None:
-        if content_length > self.limit + MULTIPART_OVERHEAD_BYTES:
-            raise too_large()
-
-    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
-        self.received += len(raw_data)
-        if self.received > self.limit:
-            raise too_large()
-        return raw_data
+    def too_large(self) -> PayloadTooLarge:
+        return too_large()
 
 
 class ImportMultiPartParser(MultiPartParser):
