@@ -13,11 +13,13 @@ from knox.models import AuthToken
 from core.permissions import ROLE_GROUPS, Role
 
 
+@transaction.atomic
 def token_issue(*, user: AbstractBaseUser) -> tuple[str, datetime]:
     """Create a bearer token for ``user``; returns the plaintext (shown once) and expiry.
 
     Only the token's SHA-512 digest is stored. The user's expired tokens are purged here
-    (authentication refuses them anyway, and deletes the one presented).
+    (authentication refuses them anyway, and deletes the one presented). One transaction:
+    the token and its ``token_issued`` audit event commit together, or neither does.
     """
     AuthToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
     ttl = timedelta(hours=settings.API_TOKEN_TTL_HOURS)

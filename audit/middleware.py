@@ -9,8 +9,10 @@ autocomplete endpoint), so every registered model is covered without touching it
   in ``returned_ids``; a change, delete-confirmation or history page records ``view``;
 * a POST (add, change, delete, a changelist action) sets the same write scope as the API
   (``audit.recorder.AuditScope``): the first save or delete of the model records the
-  event in the admin's transaction. A POST that saved nothing (a form error) is
-  recorded after the response;
+  event in the admin's transaction; a changelist action, which changes each selected
+  record in its own service transaction, records one event per changed record, each
+  in its record's transaction. A POST that saved nothing (a form error) is recorded
+  after the response;
 * a 403 records ``permission_denied``.
 
 Sign-ins and sign-outs come from Django's auth signals (``audit.receivers``).
@@ -30,6 +32,7 @@ from django.http import HttpRequest, HttpResponse
 
 from audit.models import Action, AuditEvent, is_patient_model
 from audit.recorder import AuditScope, _scope, audit_failure_response, audit_record, patient_of
+from core.errors import ServiceUnavailable
 
 logger = logging.getLogger("clinic.audit")
 
@@ -75,7 +78,7 @@ class AdminAuditMiddleware:
             _scope.reset(token)
         try:
             self._record(request, response, target, scope)
-        except (DatabaseError, OSError) as exc:
+        except (DatabaseError, OSError, ServiceUnavailable) as exc:
             return audit_failure_response(exc)
         return response
 
@@ -103,6 +106,9 @@ class AdminAuditMiddleware:
                 resource_type=model._meta.model_name or "",
                 model=model,
                 action=action,
+                # A changelist action changes each selected record in its own service
+                # transaction: each gets its event there.
+                each=kind == "changelist",
             )
             request._audit_admin_scope = scope  # type: ignore[attr-defined]
             request._audit_admin_token = _scope.set(scope)  # type: ignore[attr-defined]

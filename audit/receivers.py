@@ -2,7 +2,8 @@
 
 * ``post_save`` / ``post_delete``: while a write request is in progress (an
   :class:`audit.recorder.AuditScope` is current), the first save or delete of the
-  request's resource model records the request's event in the same transaction.
+  request's resource model, or of a model declared to stand for it, records the
+  request's event in the same transaction (with ``each``: every changed record's).
 * ``user_logged_in`` / ``user_logged_out`` / ``user_login_failed``: the admin console's
   sign-ins. The API's token endpoint records its own events (``token_issued``,
   ``login_failed``), so failures there are skipped here.
@@ -26,9 +27,16 @@ _IGNORED = (AuditEvent, AuditChainHead)
 
 def _changed(instance: models.Model, action: str) -> None:
     scope = current_scope()
-    if scope is None or scope.event is not None or scope.model is None:
+    if scope is None or scope.model is None or isinstance(instance, _IGNORED):
         return
-    if isinstance(instance, _IGNORED) or not isinstance(instance, scope.model):
+    if type(instance) in scope.related:
+        instance = getattr(instance, scope.related[type(instance)])
+        action = Action.UPDATE
+    if not isinstance(instance, scope.model):
+        return
+    if scope.event is not None and (
+        not scope.each or getattr(instance, scope.id_field) in scope.recorded
+    ):
         return
     scope.record_change(instance, action)
 

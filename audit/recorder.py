@@ -11,10 +11,17 @@ Called inside a transaction, the event commits or rolls back with it.
 
 Writes recorded by the API views and the admin console ride in the transaction of the
 change: while such a request runs, an :class:`AuditScope` is current, and the first
-save or delete of the request's resource model writes the event right there (see
-``audit.receivers``). If the event cannot be written, the save raises and the service's
-transaction rolls back: the change does not happen. A request that saved nothing (a
-validation error, a refusal) gets its event after the response, with its status.
+save or delete of the request's resource model (or of a model that stands for it, such
+as a note's signature) writes the event right there (see ``audit.receivers``). A request
+that saved nothing (a validation error, a refusal) gets its event after the response,
+with its status.
+
+If an event cannot be written, :func:`audit_record` raises :class:`AuditUnavailable`
+(503 ``audit_unavailable``; ``database_unavailable`` when the database is unreachable),
+never the database's own error: raised inside a service's transaction it rolls the
+change back, and no ``except IntegrityError`` around a save can mistake it for a
+constraint violation. A service whose change is written with queryset ``update()`` (no
+``post_save``) locks the row and saves it instead, so that its event joins the change.
 """
 
 from __future__ import annotations
@@ -29,14 +36,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import DatabaseError, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.chain import append
+from audit.errors import AuditErrorCode
 from audit.models import Action, AuditEvent, is_patient_model
 from audit.spool import spool
 from core.client_ip import client_ip
+from core.errors import DatabaseUnavailable, ServiceUnavailable, is_database_unavailable
 from core.permissions import Role, role_of
 from core.request_context import current_request_id
 
@@ -46,6 +55,27 @@ MAX_USER_AGENT = 512
 
 
 logger = logging.getLogger("clinic.audit")
+
+
+class AuditUnavailable(ServiceUnavailable):
+    default_code = AuditErrorCode.AUDIT_UNAVAILABLE
+    default_detail = (
+        "The access could not be recorded in the audit trail, so it did not happen. "
+        "Try again later."
+    )
+
+
+def audit_unavailable(exc: BaseException) -> ServiceUnavailable:
+    """The 503 for an event that could not be written because of ``exc``."""
+    if isinstance(exc, ServiceUnavailable):
+        return exc
+    if is_database_unavailable(exc):
+        logger.warning("audit event not written: the database is unavailable")
+        return DatabaseUnavailable()
+    # The error's class and message only: events hold no clinical content, and the
+    # statement's parameters are not logged.
+    logger.error("audit event could not be written: %s: %s", type(exc).__name__, exc)
+    return AuditUnavailable()
 
 
 def _ip(request: HttpRequest | None) -> str | None:
@@ -104,7 +134,10 @@ def audit_record(
     in: never names, note text or other clinical content.
 
     ``deferred``: a read's event, which goes through the crash-safe spool when
-    ``AUDIT_READ_MODE`` is ``spool`` (see ``audit.spool``)."""
+    ``AUDIT_READ_MODE`` is ``spool`` (see ``audit.spool``).
+
+    Raises :class:`AuditUnavailable` (or ``DatabaseUnavailable``) if the event cannot be
+    stored; inside a transaction, the transaction then fails with it."""
     if actor is None and request is not None:
         actor = getattr(request, "user", None)
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
@@ -129,18 +162,21 @@ def audit_record(
         "reason": access_reason(request) if reason is None else reason[:MAX_REASON],
         "break_glass": break_glass,
     }
-    if deferred and settings.AUDIT_READ_MODE == "spool":
-        event = AuditEvent(id=uuid.uuid4(), at=timezone.now(), **fields)
-        spool.put(
-            {
-                **fields,
-                "id": str(event.id),
-                "at": event.at.isoformat(),
-                "patient_id": patient,
-            }
-        )
-    else:
-        event = append(**fields)
+    try:
+        if deferred and settings.AUDIT_READ_MODE == "spool":
+            event = AuditEvent(id=uuid.uuid4(), at=timezone.now(), **fields)
+            spool.put(
+                {
+                    **fields,
+                    "id": str(event.id),
+                    "at": event.at.isoformat(),
+                    "patient_id": patient,
+                }
+            )
+        else:
+            event = append(**fields)
+    except (DatabaseError, OSError) as exc:
+        raise audit_unavailable(exc) from exc
     if request is not None:
         request._audit_recorded = True  # type: ignore[attr-defined]
     return event
@@ -158,6 +194,13 @@ class AuditScope:
     # The attribute that identifies a resource in events (a token's public key, not its
     # digest).
     id_field: str = "pk"
+    # Models whose save stands for a change of the resource: model -> the attribute
+    # holding the resource (a second signature saves only a ``Signature``: ``"note"``).
+    related: dict[type[models.Model], str] = field(default_factory=dict)
+    # Record every changed record, not only the first (the admin's bulk actions: each
+    # record changes in its own service transaction, each gets its event there).
+    each: bool = False
+    recorded: set[Any] = field(default_factory=set)
     event: AuditEvent | None = None
     committed: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
@@ -169,15 +212,17 @@ class AuditScope:
         if actor is None or not actor.is_authenticated:
             # Signing in: the token being created names its user.
             actor = getattr(instance, "user", None)
+        resource_id = getattr(instance, self.id_field)
         self.event = audit_record(
             request=self.request,
             actor=actor,
             action=self.action or action,
             resource_type=self.resource_type,
-            resource_id=getattr(instance, self.id_field),
+            resource_id=resource_id,
             patient_id=patient_of(instance),
             break_glass=self.break_glass,
         )
+        self.recorded.add(resource_id)
 
         def mark() -> None:
             self.committed = True
@@ -211,18 +256,7 @@ def audit_failure_response(exc: BaseException) -> Any:
     With the database unreachable that is the database's own 503 (what the request would
     have met anyway); otherwise 503 ``audit_unavailable``.
     """
-    from core.errors import CoreErrorCode, is_database_unavailable, json_error_response
+    from core.errors import json_error_response
 
-    if is_database_unavailable(exc):
-        logger.warning("audit event not written: the database is unavailable")
-        return json_error_response(
-            503,
-            CoreErrorCode.DATABASE_UNAVAILABLE,
-            "The database is unavailable. Nothing was changed; try again shortly.",
-        )
-    logger.exception("audit event could not be written")
-    return json_error_response(
-        503,
-        "audit_unavailable",
-        "The access could not be recorded in the audit trail. Try again later.",
-    )
+    unavailable = audit_unavailable(exc)
+    return json_error_response(503, unavailable.error_code, str(unavailable.detail))

@@ -51,6 +51,7 @@ from audit.recorder import (
     patient_of,
     write_scope,
 )
+from core.errors import ServiceUnavailable
 
 logger = logging.getLogger("clinic.audit")
 
@@ -115,6 +116,9 @@ class Audited(_Base):
     audit_failure_actions: ClassVar[dict[str, dict[int, str]]] = {}
     # The attribute naming a record in events.
     audit_id_field: ClassVar[str] = "pk"
+    # Models whose save is a change of the resource (the model -> the attribute holding
+    # the resource): a second signature of a note saves only a ``Signature``.
+    audit_related: ClassVar[dict[type[models.Model], str]] = {}
     # Reads of the audit trail itself do not need a reason to be given.
     audit_reason_exempt: ClassVar[bool] = False
 
@@ -161,7 +165,7 @@ class Audited(_Base):
                 response = super().dispatch(request, *args, **kwargs)
         try:
             self._audit_after(request, response)
-        except (DatabaseError, OSError) as exc:
+        except (DatabaseError, OSError, ServiceUnavailable) as exc:
             return audit_failure_response(exc)
         return response
 
@@ -174,6 +178,7 @@ class Audited(_Base):
         scope = self._audit_scope
         scope.model, scope.resource_type, scope.action = self._audit_model(), resource, action
         scope.id_field = self.audit_id_field
+        scope.related = dict(self.audit_related)
         patient = self._patient_from_url()
         if patient is not None:
             self._check_reason(patient)

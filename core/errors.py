@@ -127,7 +127,7 @@ class UnsupportedMediaType(ApiError):
 
 class ServiceUnavailable(ApiError):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_code = CoreErrorCode.SERVICE_UNAVAILABLE
+    default_code: str = CoreErrorCode.SERVICE_UNAVAILABLE
     default_detail = "A service this request depends on is unavailable. Try again later."
 
 
@@ -405,9 +405,15 @@ def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
 def handler500(request: HttpRequest) -> HttpResponse:
     """Errors raised outside DRF's views (middleware, Django's own views). Django calls
     this while handling the exception, so ``sys.exc_info()`` still names it: a dependency
-    that is down is a 503 on every path, in the error shape under ``/api/``."""
+    that is down is a 503 on every path, in the error shape under ``/api/`` (so is a 503
+    raised where no DRF handler runs, e.g. an admin sign-in whose audit event could not be
+    written)."""
     exc = sys.exc_info()[1]
-    unavailable = dependency_error(exc) if exc is not None else None
+    unavailable = (
+        exc
+        if isinstance(exc, ServiceUnavailable)
+        else (dependency_error(exc) if exc is not None else None)
+    )
     if unavailable is not None:
         if _is_api(request):
             return json_error_response(503, unavailable.error_code, str(unavailable.detail))

@@ -64,7 +64,7 @@ def import_job_run(*, job_id: uuid.UUID | str) -> str:
             options=options,
             actor=job.created_by,
             progress=progress,
-            finish=lambda report: _finish(job, report),
+            finish=lambda report: _finish_and_record(job, report),
         )
     except FileRejected as exc:
         _fail(job, exc.code, exc.detail)
@@ -86,9 +86,14 @@ def import_job_run(*, job_id: uuid.UUID | str) -> str:
             job.processed_rows = report.total_rows
             job.skipped = report.skipped
             job.save(update_fields=["processed_rows", "skipped"])
+        _record(job, report)
+    return str(job.status)
+
+
+def _record(job: ImportJob, report: ImportReport) -> None:
     record_transfer(
         actor=job.created_by,
-        action="import_dry_run" if options.dry_run else "import",
+        action="import_dry_run" if report.options.dry_run else "import",
         resource=job.kind,
         rows=report.created + report.updated if report.written else 0,
         file_format=job.file_format,
@@ -96,7 +101,14 @@ def import_job_run(*, job_id: uuid.UUID | str) -> str:
         errors=len(report.errors),
         job_id=str(job.pk),
     )
-    return str(job.status)
+
+
+def _finish_and_record(job: ImportJob, report: ImportReport) -> None:
+    """Inside the import's write transaction: the job's ``succeeded`` state and its audit
+    event commit with the rows (an event that cannot be written fails the job, nothing
+    imported)."""
+    _finish(job, report)
+    _record(job, report)
 
 
 def stale_after() -> timedelta:

@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.files.base import ContentFile
+from django.db import transaction
 from django.http import HttpRequest
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -97,17 +98,27 @@ def import_submit(
     ensure_file_size(len(data))
     parsed = parse(data)
     if len(parsed.rows) <= settings.IMPORT_SYNC_MAX_ROWS:
-        report = run_import(kind=kind, data=parsed, options=options, actor=_user(actor))
-        record_transfer(
-            actor=actor,
-            action="import_dry_run" if options.dry_run else "import",
-            resource=kind,
-            rows=report.created + report.updated if report.written else 0,
-            file_format=report.format,
-            total_rows=report.total_rows,
-            errors=len(report.errors),
-            request=request,
+
+        def record(report: ImportReport) -> None:
+            record_transfer(
+                actor=actor,
+                action="import_dry_run" if options.dry_run else "import",
+                resource=kind,
+                rows=report.created + report.updated if report.written else 0,
+                file_format=report.format,
+                total_rows=report.total_rows,
+                errors=len(report.errors),
+                request=request,
+            )
+
+        # A written import records its event inside the write transaction (``finish``):
+        # if the event cannot be stored, no row is imported. One that wrote nothing (a
+        # dry run, a rejected file) is recorded afterwards.
+        report = run_import(
+            kind=kind, data=parsed, options=options, actor=_user(actor), finish=record
         )
+        if not report.written:
+            record(report)
         return report
     _precheck_columns(kind, parsed.columns, options)
     job = ImportJob(
@@ -144,28 +155,35 @@ def _enqueue(job: ImportJob) -> None:
 
 
 def import_job_retry(*, job: ImportJob, actor: User | AnonymousUser | None) -> ImportJob:
-    """Queue a failed job again. Safe: a failed job has written nothing."""
-    claimed = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.FAILED).update(
-        status=ImportStatus.QUEUED,
-        processed_rows=0,
-        created=0,
-        updated=0,
-        unchanged=0,
-        skipped=0,
-        errors=[],
-        failure_code="",
-        failure_detail="",
-        started_at=None,
-        heartbeat_at=None,
-        finished_at=None,
-    )
-    job.refresh_from_db()
-    if not claimed:
-        raise Conflict(
-            f"Only a failed import can be retried; this one is {job.status}.",
-            code=Code.JOB_NOT_RETRYABLE,
-            status=job.status,
-        )
+    """Queue a failed job again. Safe: a failed job has written nothing.
+
+    The job is locked and saved (not claimed with a queryset ``update()``), so the
+    request's audit event is written in the same transaction as the change."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if job.status != ImportStatus.FAILED:
+            raise Conflict(
+                f"Only a failed import can be retried; this one is {job.status}.",
+                code=Code.JOB_NOT_RETRYABLE,
+                status=job.status,
+            )
+        reset: dict[str, Any] = {
+            "status": ImportStatus.QUEUED,
+            "processed_rows": 0,
+            "created": 0,
+            "updated": 0,
+            "unchanged": 0,
+            "skipped": 0,
+            "errors": [],
+            "failure_code": "",
+            "failure_detail": "",
+            "started_at": None,
+            "heartbeat_at": None,
+            "finished_at": None,
+        }
+        for name, value in reset.items():
+            setattr(job, name, value)
+        job.save(update_fields=list(reset))
     _enqueue(job)
     job.refresh_from_db()
     return job

@@ -45,7 +45,7 @@ from notes.clinical_data import patient_clinical_data
 from notes.errors import NoteErrorCode
 from notes.files import CONTENT_TYPES
 from notes.filters import NoteFilterSet
-from notes.models import Note
+from notes.models import Note, Signature
 from notes.services import (
     note_add_addendum,
     note_create_from_text,
@@ -215,6 +215,9 @@ class NoteViewSet(Audited, mixins.RetrieveModelMixin, viewsets.GenericViewSet[No
         "reprocess": Action.UPDATE,
         "file": Action.DOWNLOAD,
     }
+    # A second signature changes no note row, only adds its signature: that save records
+    # the ``sign`` event, in the signing transaction.
+    audit_related = {Signature: "note"}
     error_statuses = {
         "partial_update": {409: LOCKED, 403: NOT_AUTHOR},
         "destroy": {409: LOCKED, 403: NOT_AUTHOR},
