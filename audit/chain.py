@@ -33,7 +33,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
+from audit.models import GENESIS_HASH, AuditArchive, AuditChainHead, AuditEvent
 
 # Statements one append costs: lock the head, insert the event, move the head.
 QUERIES_PER_EVENT = 3
@@ -72,10 +72,20 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-def event_hash(event: AuditEvent) -> str:
-    payload = {name: _canonical(getattr(event, name)) for name in HASHED_FIELDS}
-    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+def canonical_content(event: AuditEvent) -> dict[str, Any]:
+    """The hashed fields as JSON values (what an archive file stores per event)."""
+    return {name: _canonical(getattr(event, name)) for name in HASHED_FIELDS}
+
+
+def content_hash(payload: dict[str, Any]) -> str:
+    """The hash of an event's canonical content (:func:`canonical_content`)."""
+    content = {name: payload.get(name) for name in HASHED_FIELDS}
+    encoded = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+def event_hash(event: AuditEvent) -> str:
+    return content_hash(canonical_content(event))
 
 
 def _locked_head() -> AuditChainHead:
@@ -146,11 +156,19 @@ class ChainBreak:
 
 
 def verify(batch_size: int = 2000) -> tuple[int, ChainBreak | None]:
-    """Walk the chain in order; the number of events checked and the first break."""
-    expected_prev = GENESIS_HASH
-    expected_seq = 1
+    """Walk the chain in order; the number of events checked and the first break.
+
+    After an archive (``audit.archive``) the online chain starts where the newest anchor
+    ends: its first event must be ``through_seq + 1`` and point at the anchor's
+    ``last_hash``. The anchors must form a chain of their own."""
+    anchor_break = _verify_anchors()
+    if anchor_break is not None:
+        return 0, anchor_break
+    anchor = AuditArchive.objects.order_by("-through_seq").first()
+    expected_prev = anchor.last_hash if anchor else GENESIS_HASH
+    last_seq = anchor.through_seq if anchor else 0
+    expected_seq = last_seq + 1
     checked = 0
-    last_seq = 0
     while True:
         batch = list(AuditEvent.objects.filter(seq__gt=last_seq).order_by("seq")[:batch_size])
         if not batch:
@@ -174,3 +192,16 @@ def verify(batch_size: int = 2000) -> tuple[int, ChainBreak | None]:
             last_seq + 1, f"events after seq {last_seq} missing (the head is at seq {head.seq})"
         )
     return checked, None
+
+
+def _verify_anchors() -> ChainBreak | None:
+    prev, next_seq = GENESIS_HASH, 1
+    for anchor in AuditArchive.objects.order_by("through_seq"):
+        if anchor.from_seq != next_seq or anchor.prev_hash != prev:
+            return ChainBreak(
+                anchor.from_seq, "archive anchors do not continue each other (one is missing)"
+            )
+        if anchor.through_seq - anchor.from_seq + 1 != anchor.event_count:
+            return ChainBreak(anchor.from_seq, "an archive anchor's count does not match its range")
+        prev, next_seq = anchor.last_hash, anchor.through_seq + 1
+    return None

@@ -18,7 +18,7 @@ belong to this app so that the audited apps' models stay untouched.
 from __future__ import annotations
 
 import uuid
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from django.apps import apps as django_apps
 from django.conf import settings
@@ -54,7 +54,13 @@ class AppendOnlyError(Exception):
     """Raised on any attempt to change or remove an audit event."""
 
 
-class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+_M = TypeVar("_M", bound=models.Model)
+
+
+class AppendOnlyQuerySet(models.QuerySet[_M]):
+    """Refuses bulk changes. The one sanctioned removal, archiving, deletes with its own
+    statement (``audit.archive``), which the PostgreSQL trigger checks."""
+
     def update(self, **kwargs: Any) -> int:
         raise AppendOnlyError("Audit events are append-only.")
 
@@ -64,6 +70,8 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
     def bulk_update(self, *args: Any, **kwargs: Any) -> int:
         raise AppendOnlyError("Audit events are append-only.")
 
+
+class AuditEventQuerySet(AppendOnlyQuerySet["AuditEvent"]):
     def for_patient(self, patient_id: uuid.UUID | str) -> AuditEventQuerySet:
         """Events about the patient, and events whose result listed them (searches)."""
         patient_id = uuid.UUID(str(patient_id))
@@ -144,6 +152,44 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("Audit events are append-only.")
+
+
+class AuditArchive(models.Model):
+    """An anchor: events ``from_seq``..``through_seq`` were moved to an archive file and
+    deleted (``manage.py audit_archive``). ``last_hash`` is the hash of the last archived
+    event, so the online chain continues from it; ``prev_hash`` is where the archived
+    stretch itself starts (the previous anchor's ``last_hash``, or the genesis hash), so
+    anchors form a chain of their own. Append-only like the events (model and trigger)."""
+
+    id = models.BigAutoField(primary_key=True)
+    archived_at = models.DateTimeField()
+    # Events before this instant (UTC, the first day of a month) were due for archiving.
+    cutoff = models.DateTimeField()
+    from_seq = models.BigIntegerField()
+    through_seq = models.BigIntegerField(unique=True)
+    event_count = models.PositiveBigIntegerField()
+    prev_hash = models.CharField(max_length=64)
+    last_hash = models.CharField(max_length=64, unique=True)
+    file_name = models.CharField(max_length=255)
+    # SHA-256 of the archive file as written: the file checked later must be this one.
+    file_sha256 = models.CharField(max_length=64)
+
+    objects: ClassVar[AppendOnlyQuerySet[AuditArchive]] = AppendOnlyQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering = ["-through_seq"]
+
+    def __str__(self) -> str:
+        return f"audit archive #{self.from_seq}-#{self.through_seq}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("Audit archive anchors are append-only.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Audit archive anchors are append-only.")
 
 
 class AuditChainHead(models.Model):
