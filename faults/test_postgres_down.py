@@ -1,9 +1,10 @@
 """PostgreSQL stopped under write traffic, then started again.
 
 Clients get 503 ``database_unavailable`` within DB_CONNECT_TIMEOUT_SECONDS (plus the
-time to answer), /health keeps answering in under a second (gthread workers: a request
-stuck on the database holds one thread, and only for that long), /health/ready says 503,
-the API recovers without a restart, and every acknowledged write is in the database.
+time to answer), every /health probe answers in under a second (gthread workers: a
+request stuck on the database holds one thread, and only for that long), /health/ready
+says 503, the API recovers without a restart, and every acknowledged write is in the
+database.
 """
 
 from __future__ import annotations
@@ -102,13 +103,13 @@ def test_postgres_down_under_traffic(stack: Stack, report: Report) -> None:
     assert ready.status == 503
     assert ready.body["checks"]["database"].startswith("failed")
     assert health and {r.status for r in health} == {200}
-    # /health never waits for the database: 95 % within the issue's 1 s and none as long
-    # as a database timeout (a request queued behind a stuck thread would take that long).
-    # The maximum is reported; on a loaded shared machine it can pass 1 s on CPU alone.
+    # /health never waits for the database: every probe of the bounded loop, before,
+    # during and after the outage, answers within the issue's 1 s (a request queued
+    # behind a thread stuck on the database would take DB_CONNECT_TIMEOUT).
     latencies = sorted(r.seconds for r in health)
     p95_health, slowest_health = latencies[int(len(latencies) * 0.95)], latencies[-1]
-    assert p95_health < 1.0, f"/health p95 {p95_health:.2f} s during the outage"
-    assert slowest_health < DB_CONNECT_TIMEOUT, f"/health took {slowest_health:.2f} s"
+    late = [f"{s:.2f}" for s in latencies if s >= 1.0]
+    assert not late, f"{len(late)} of {len(health)} /health probes took >= 1 s: {late}"
 
     # Every acknowledged write is stored, no refused one is.
     markers = {w.marker: w.reply.status for w in writes}

@@ -1,8 +1,8 @@
 """``manage.py verify_audit``: walk the audit hash chain and report the first break.
 
-Online, the chain starts where the newest archive anchor ends. ``--archive FILE``
-(repeatable) checks archive files instead: each file's own chain, and that it is the
-file its anchor recorded (range, hashes, SHA-256)."""
+Online, the chain starts where the newest archive anchor ends. ``--archive FILE...``
+checks archive files instead: each file's own chain, and that it is the file its anchor
+recorded (range, hashes, SHA-256)."""
 
 from __future__ import annotations
 
@@ -21,10 +21,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--archive",
-            action="append",
+            action="extend",
+            nargs="+",
             default=[],
             metavar="FILE",
-            help="Verify an archive file written by audit_archive (repeatable).",
+            help="Verify archive files written by audit_archive, in order.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
