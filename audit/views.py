@@ -51,7 +51,7 @@ from audit.recorder import (
     patient_of,
     write_scope,
 )
-from core.errors import ServiceUnavailable
+from core.errors import CoreErrorCode, ServiceUnavailable
 
 logger = logging.getLogger("clinic.audit")
 
@@ -244,6 +244,17 @@ class Audited(_Base):
         elif already_recorded(request):
             return  # recorded by the code that served it (e.g. a lockout: ``locked_out``)
         status = response.status_code
+        body = getattr(response, "data", None)
+        if (
+            status == 503
+            and request.method not in SAFE_METHODS
+            and isinstance(body, dict)
+            and body.get("code") == CoreErrorCode.DATABASE_UNAVAILABLE
+        ):
+            # The write met an unreachable database and did not happen; its refusal cannot
+            # be stored there either, and trying would hold the client for another
+            # connect timeout. The access log has the 503.
+            return
         user = getattr(request, "user", None)
         authenticated = user is not None and user.is_authenticated
         operation = getattr(self, "action", None) or (request.method or "").lower()
