@@ -133,11 +133,10 @@ class QueueDepthCollector(Collector):
 
 
 def celery_queue_names() -> list[str]:
-    """The queues workers consume: the default queue plus any routed ones."""
-    from config.celery_app import app
-
-    names = {app.conf.task_default_queue}
-    names.update(q.name for q in (app.conf.task_queues or ()))
+    """The queues workers consume: the default queue plus any declared ones (read from
+    the settings the Celery app is configured from, so core does not import config)."""
+    names = {getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "celery")}
+    names.update(q.name for q in (getattr(settings, "CELERY_TASK_QUEUES", None) or ()))
     return sorted(names)
 
 
