@@ -346,6 +346,26 @@ def check_k8s(label: str, docs: list[dict[str, Any]], production: bool) -> Itera
             yield f"{label}: HPA {hpa['metadata']['name']} is not autoscaling/v2"
         if hpa["spec"]["scaleTargetRef"]["name"] not in deployments:
             yield f"{label}: HPA {hpa['metadata']['name']} targets an unknown Deployment"
+        # An External metric must be one the application exports, or the HPA waits on
+        # a series that never appears.
+        exported = set(
+            re.findall(r'"(clinic_[a-z_]+)"', (ROOT / "core" / "metrics.py").read_text())
+        )
+        for metric in hpa["spec"].get("metrics", []):
+            if metric.get("type") == "External":
+                name = metric["external"]["metric"]["name"]
+                if name not in exported:
+                    yield f"{label}: HPA {hpa['metadata']['name']} scales on {name}, not exported"
+    worker_hpas = [
+        h for h in hpas.values() if h["spec"]["scaleTargetRef"]["name"] == "clinic-worker"
+    ]
+    if worker_hpas and not any(
+        m.get("type") == "External"
+        and m["external"]["metric"]["name"] == "clinic_celery_queue_length"
+        for h in worker_hpas
+        for m in h["spec"].get("metrics", [])
+    ):
+        yield f"{label}: the worker HPA must scale on clinic_celery_queue_length"
     for service in by_kind.get("Service", {}).values():
         selector = service["spec"].get("selector", {})
         if not any(

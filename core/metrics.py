@@ -11,17 +11,22 @@ the transaction commits, so a rolled-back action is never counted.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
+import redis
+from django.conf import settings
 from django.db import transaction
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
+    REGISTRY,
     CollectorRegistry,
     Counter,
     Histogram,
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -87,6 +92,58 @@ summary_tokens = Counter(
 )
 
 
+class QueueDepthCollector(Collector):
+    """``clinic_celery_queue_length{queue}``: messages waiting in each Celery queue.
+
+    Read from the broker at scrape time (``LLEN`` of the queue's Redis list, the list the
+    Redis transport keeps per queue), so every API replica reports the same number and
+    the worker autoscaler (``deploy/k8s/base/worker-hpa.yaml``) can act on it. Messages a
+    worker has taken but not yet acknowledged are not in the list, so the value is the
+    backlog, not the work in progress. Nothing is reported without a Redis broker, and
+    ``clinic_celery_broker_up`` is 0 when the broker does not answer.
+    """
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        broker = getattr(settings, "CELERY_BROKER_URL", None)
+        if not broker or not str(broker).startswith(("redis://", "rediss://")):
+            return
+        up = GaugeMetricFamily(
+            "clinic_celery_broker_up", "1 when the Celery broker answered this scrape."
+        )
+        depth = GaugeMetricFamily(
+            "clinic_celery_queue_length",
+            "Messages waiting in the Celery queue (the broker's list length).",
+            labels=["queue"],
+        )
+        timeout = settings.REDIS_TIMEOUT_SECONDS
+        try:
+            client = redis.Redis.from_url(
+                broker, socket_connect_timeout=timeout, socket_timeout=timeout
+            )
+            with client:
+                for queue in celery_queue_names():
+                    depth.add_metric([queue], float(client.llen(queue)))
+        except redis.RedisError:
+            up.add_metric([], 0.0)
+            yield up
+            return
+        up.add_metric([], 1.0)
+        yield up
+        yield depth
+
+
+def celery_queue_names() -> list[str]:
+    """The queues workers consume: the default queue plus any declared ones (read from
+    the settings the Celery app is configured from, so core does not import config)."""
+    names = {getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "celery")}
+    names.update(q.name for q in (getattr(settings, "CELERY_TASK_QUEUES", None) or ()))
+    return sorted(names)
+
+
+queue_depth = QueueDepthCollector()
+REGISTRY.register(queue_depth)
+
+
 def after_commit(action: Callable[[], None]) -> None:
     """Run ``action`` once the current transaction commits (at once outside one)."""
     transaction.on_commit(action)
@@ -97,5 +154,6 @@ def render() -> tuple[bytes, str]:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
+        registry.register(queue_depth)
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(), CONTENT_TYPE_LATEST

@@ -167,3 +167,36 @@ def test_summaries_counted_by_provider_and_status(
     )
     assert delta == 1
     assert _value(after, "clinic_summary_generation_seconds_count", provider="local") >= 1
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_queue_length_is_the_brokers_backlog(api_client: APIClient, settings) -> None:
+    """The gauge the worker autoscaler reads: the Redis list length of each queue."""
+    import os
+
+    import redis as redis_lib
+
+    from config.celery_app import app
+
+    settings.CELERY_BROKER_URL = os.environ["REDIS_URL"]
+    queue = app.conf.task_default_queue
+    client = redis_lib.Redis.from_url(os.environ["REDIS_URL"])
+    backlog = client.llen(queue)
+    try:
+        client.rpush(queue, *[f"message-{i}" for i in range(7)])
+        text = _scrape(api_client)
+        assert _value(text, "clinic_celery_broker_up") == 1
+        assert _value(text, "clinic_celery_queue_length", queue=queue) == backlog + 7
+    finally:
+        for i in range(7):
+            client.lrem(queue, 0, f"message-{i}")
+
+
+@pytest.mark.django_db
+def test_queue_length_when_the_broker_is_down(api_client: APIClient, settings) -> None:
+    """A broker that does not answer leaves /metrics serving, with broker_up 0."""
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:9599/0"  # nothing listens there
+    text = _scrape(api_client)
+    assert "clinic_celery_broker_up 0.0" in text
+    assert "clinic_celery_queue_length{" not in text
