@@ -271,9 +271,11 @@ class AppointmentAdmin(OneAtATimeDeleteMixin, admin.ModelAdmin[Appointment]):
         data: dict[str, Any] = {name: form.cleaned_data.get(name) for name in RESCHEDULE_FIELDS}
         data["reason"] = data["reason"] or ""
         if change:
-            saved = appointment_reschedule(appointment=Appointment.objects.get(pk=obj.pk), **data)
+            saved = appointment_reschedule(
+                appointment=Appointment.objects.get(pk=obj.pk), actor=actor_of(request), **data
+            )
         else:
-            saved = appointment_book(**data, booked_by=actor_of(request))
+            saved = appointment_book(**data, actor=actor_of(request))
         obj.pk = saved.pk
         obj._state.adding = False
         obj.end_time = saved.end_time
@@ -285,7 +287,7 @@ class AppointmentAdmin(OneAtATimeDeleteMixin, admin.ModelAdmin[Appointment]):
             )
 
     def delete_model(self, request: HttpRequest, obj: Appointment) -> None:
-        appointment_delete(appointment=obj)
+        appointment_delete(appointment=obj, actor=actor_of(request))
 
     # ------------------------------------------------------------------ actions
 
@@ -300,7 +302,7 @@ class AppointmentAdmin(OneAtATimeDeleteMixin, admin.ModelAdmin[Appointment]):
         changed = 0
         for appointment in queryset.select_related("doctor", "patient"):
             try:
-                service(appointment=appointment, **kwargs)
+                service(appointment=appointment, actor=actor_of(request), **kwargs)
                 changed += 1
             except Conflict as exc:
                 self.message_user(request, f"{appointment}: {exc.detail}", level=messages.ERROR)

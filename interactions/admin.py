@@ -137,7 +137,7 @@ class InteractionAdmin(admin.ModelAdmin[Interaction]):
             occurred_at=data.get("occurred_at") or None,
             doctor=data.get("doctor"),
             notes=data.get("notes") or "",
-            recorded_by=actor_of(request),
+            actor=actor_of(request),
         )
         obj.pk, obj.occurred_at, obj.recorded_at = saved.pk, saved.occurred_at, saved.recorded_at
         obj._state.adding = False
@@ -186,7 +186,7 @@ class InteractionAdmin(admin.ModelAdmin[Interaction]):
                 interaction_retract(
                     interaction=interaction,
                     reason=form.cleaned_data["reason"],
-                    retracted_by=actor_of(request),
+                    actor=actor_of(request),
                 )
                 done += 1
             except (Conflict, ValidationError) as exc:
@@ -215,7 +215,7 @@ class InteractionAdmin(admin.ModelAdmin[Interaction]):
             try:
                 amendment = interaction_amend(
                     interaction=original,
-                    amended_by=actor_of(request),
+                    actor=actor_of(request),
                     **changes,
                 )
             except (Conflict, ValidationError) as exc:

@@ -15,7 +15,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.http import HttpRequest
 from kombu.exceptions import OperationalError as BrokerError
@@ -40,10 +40,6 @@ from transfers.importing import (
 from transfers.models import ImportJob, ImportKind, ImportStatus
 
 logger = logging.getLogger("clinic.transfers")
-
-
-def _user(actor: User | AnonymousUser | None) -> User | None:
-    return actor if isinstance(actor, User) else None
 
 
 def max_file_bytes() -> int:
@@ -87,7 +83,7 @@ def import_submit(
     data: bytes,
     file_name: str,
     options: ImportOptions,
-    actor: User | AnonymousUser | None,
+    actor: User,
     request: HttpRequest | None = None,
 ) -> ImportReport | ImportJob:
     """Import ``data`` now (small files: the report) or queue it (large: the job).
@@ -97,7 +93,7 @@ def import_submit(
     ensure_file_size(len(data))
     parsed = parse(data)
     if len(parsed.rows) <= settings.IMPORT_SYNC_MAX_ROWS:
-        report = run_import(kind=kind, data=parsed, options=options, actor=_user(actor))
+        report = run_import(kind=kind, data=parsed, options=options, actor=actor)
         record_transfer(
             actor=actor,
             action="import_dry_run" if options.dry_run else "import",
@@ -116,7 +112,7 @@ def import_submit(
         file_format=parsed.format,
         options=options.as_dict(),
         total_rows=len(parsed.rows),
-        created_by=_user(actor),
+        created_by=actor,
     )
     job.file.save(f"{uuid.uuid4().hex}.{parsed.format}", ContentFile(data), save=False)
     job.save()
@@ -143,7 +139,7 @@ def _enqueue(job: ImportJob) -> None:
         ) from exc
 
 
-def import_job_retry(*, job: ImportJob, actor: User | AnonymousUser | None) -> ImportJob:
+def import_job_retry(*, job: ImportJob, actor: User) -> ImportJob:
     """Queue a failed job again. Safe: a failed job has written nothing."""
     claimed = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.FAILED).update(
         status=ImportStatus.QUEUED,

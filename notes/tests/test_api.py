@@ -51,7 +51,7 @@ def test_list_filters(viewer_client: APIClient, patient: Patient) -> None:
         patient=patient, note_type="consult", taken_at=ago(days=5), content="Consult. HR 70."
     )
     progress = make_note(patient=patient, taken_at=ago(days=1), content="Progress. HR 70.")
-    note_retract(note=consult, by=author, reason="Wrong chart.")
+    note_retract(note=consult, actor=author, reason="Wrong chart.")
 
     def ids(**params: str) -> list[str]:
         response = viewer_client.get(notes_url(patient), params)
@@ -90,9 +90,9 @@ def _fill(patient: Patient, count: int) -> None:
     for index in range(count):
         note = make_note(patient=patient, author=author, taken_at=ago(days=10, hours=index))
         if index % 2 == 0:
-            note_sign(note=note, signer=author, password="pw-for-tests-1", meaning="authorship")
+            note_sign(note=note, actor=author, password="pw-for-tests-1", meaning="authorship")
             note_add_addendum(
-                parent=note, author=author, taken_at=ago(days=1), content="Addendum. HR 60."
+                parent=note, actor=author, taken_at=ago(days=1), content="Addendum. HR 60."
             )
 
 
@@ -209,7 +209,7 @@ def test_clinical_data_aggregates_current_notes(viewer_client: APIClient, patien
         taken_at=ago(hours=2),
         content="Progress note. BP 90/50. Allergies: sulfa (rash). Assessment: sepsis.",
     )
-    note_retract(note=retracted, by=author, reason="Wrong patient.")
+    note_retract(note=retracted, actor=author, reason="Wrong patient.")
 
     response = viewer_client.get(f"/api/v1/patients/{patient.pk}/clinical-data/")
     assert response.status_code == 200, response.json()
@@ -242,9 +242,9 @@ def test_clinical_data_nkda_and_addenda_of_retracted_notes(
 ) -> None:
     author = provider_user()
     note = make_note(patient=patient, author=author, content="Progress note. NKDA. HR 70.")
-    note_sign(note=note, signer=author, password="pw-for-tests-1", meaning="authorship")
+    note_sign(note=note, actor=author, password="pw-for-tests-1", meaning="authorship")
     addendum = note_add_addendum(
-        parent=note, author=author, taken_at=timezone.now(), content="Addendum. HR 120."
+        parent=note, actor=author, taken_at=timezone.now(), content="Addendum. HR 120."
     )
     from notes.processing import note_process
 
@@ -254,7 +254,7 @@ def test_clinical_data_nkda_and_addenda_of_retracted_notes(
     assert data["no_known_allergies_note_ids"] == [str(note.pk)]
     assert data["vitals"]["heart_rate"]["value"] == 120
 
-    note_retract(note=note, by=author, reason="Wrong patient.")
+    note_retract(note=note, actor=author, reason="Wrong patient.")
     data = viewer_client.get(f"/api/v1/patients/{patient.pk}/clinical-data/").json()
     assert data["vitals"] == {}
     assert data["source_note_ids"] == []
@@ -335,7 +335,7 @@ def test_role_matrix(
     note = make_note(patient=patient, author=author)
     signed = make_note(patient=patient, author=author)
     assert author is not None
-    note_sign(note=signed, signer=author, password="pw-for-tests-1", meaning="authorship")
+    note_sign(note=signed, actor=author, password="pw-for-tests-1", meaning="authorship")
     status = _call(client, action, patient, note, signed)
     if role is None:
         assert status == 401
