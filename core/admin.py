@@ -54,7 +54,14 @@ def outcome_badge(outcome: Outcome | None) -> SafeString:
     return format_html('<span class="clinic-badge clinic-badge-{}">{}</span>', level, outcome.label)
 
 
-class OneAtATimeDeleteMixin:
+if TYPE_CHECKING:
+    # The mixin is only ever combined with a ModelAdmin; say so to the type checker.
+    _ModelAdmin = admin.ModelAdmin[Any]
+else:
+    _ModelAdmin = object
+
+
+class OneAtATimeDeleteMixin(_ModelAdmin):
     """Deletes go through the service, one record at a time, and its refusal is shown.
 
     Django's bulk delete runs ``QuerySet.delete()`` and skips ``delete_model``, hence the
@@ -64,26 +71,24 @@ class OneAtATimeDeleteMixin:
     """
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions: dict[str, Any] = super().get_actions(request)  # type: ignore[misc]
+        actions: dict[str, Any] = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
         # The service decides what may go (it refuses while dependents exist), not the
         # related models' delete permissions or PROTECT lists.
-        deleted, counts, _perms, _protected = super().get_deleted_objects(  # type: ignore[misc]
-            objs, request
-        )
+        deleted, counts, _perms, _protected = super().get_deleted_objects(objs, request)
         return deleted, counts, set(), []
 
     def delete_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> Any:
         from core.errors import Conflict
 
         try:
-            return super().delete_view(request, object_id, extra_context)  # type: ignore[misc]
+            return super().delete_view(request, object_id, extra_context)
         except Conflict as exc:
-            self.message_user(request, str(exc.detail), messages.ERROR)  # type: ignore[attr-defined]
-            opts = self.model._meta  # type: ignore[attr-defined]
+            self.message_user(request, str(exc.detail), messages.ERROR)
+            opts = self.model._meta
             return HttpResponseRedirect(
                 reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[object_id])
             )

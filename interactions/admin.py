@@ -50,8 +50,11 @@ class InteractionAddForm(forms.ModelForm[Interaction]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["outcome"].queryset = Outcome.objects.filter(is_active=True)  # type: ignore[attr-defined]
-        self.fields["doctor"].queryset = Doctor.objects.filter(is_active=True)  # type: ignore[attr-defined]
+        outcome, doctor = self.fields["outcome"], self.fields["doctor"]
+        assert isinstance(outcome, forms.ModelChoiceField)
+        assert isinstance(doctor, forms.ModelChoiceField)
+        outcome.queryset = Outcome.objects.filter(is_active=True)
+        doctor.queryset = Doctor.objects.filter(is_active=True)
         self.fields["occurred_at"].required = False
         self.fields["occurred_at"].help_text = "Leave empty for now."
 

@@ -47,7 +47,9 @@ def test_production_seeding_generates_passwords_and_prints_them_once(settings) -
     assert "admin (password unchanged)" in second
     assert not re.search(r"\badmin/\S+ \(", second)
     admin = User.objects.get(username="admin")
-    assert admin.check_password(re.search(r"\badmin/(\S+) \(", first).group(1))  # type: ignore[union-attr]
+    printed = re.search(r"\badmin/(\S+) \(", first)
+    assert printed is not None
+    assert admin.check_password(printed.group(1))
 
 
 @pytest.mark.django_db

@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 from accounts.services import token_issue
 from audit.chain import QUERIES_PER_EVENT
 from core.permissions import Role
+from core.tests.clients import UserClient
 from notes.models import Note
 from notes.services import note_add_addendum, note_retract, note_sign
 from notes.tests.factories import make_note, make_patient, provider_user
@@ -310,21 +311,19 @@ def _call(client: APIClient, action: str, patient: Patient, note: Note, signed: 
     return int(calls[action]().status_code)
 
 
-def _client(role: Role, client_for: Callable[[Role], APIClient]) -> tuple[APIClient, Any]:
+def _client(role: Role, client_for: Callable[[Role], UserClient]) -> tuple[UserClient, Any]:
     if role != Role.NONE:
         client = client_for(role)
-        return client, client.user  # type: ignore[attr-defined]
+        return client, client.user
     user = User.objects.create_user("no-role", password="pw-for-tests-1")
     token, _ = token_issue(user=user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client, user
+    return UserClient(user, token), user
 
 
 @pytest.mark.parametrize("action", READS + WRITES)
 @pytest.mark.parametrize("role", [None, Role.NONE, Role.VIEWER, Role.PROVIDER, Role.ADMIN])
 def test_role_matrix(
-    client_for: Callable[[Role], APIClient], patient: Patient, role: Role | None, action: str
+    client_for: Callable[[Role], UserClient], patient: Patient, role: Role | None, action: str
 ) -> None:
     if role is None:
         client, user = APIClient(), None
