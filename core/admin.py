@@ -3,12 +3,15 @@ pages use (clinic-local dates and times, the outcome badge, one-at-a-time delete
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.db.models import Model
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
@@ -52,6 +55,21 @@ def outcome_badge(outcome: Outcome | None) -> SafeString:
         else ("watch" if outcome.severity > 0 else "ok")
     )
     return format_html('<span class="clinic-badge clinic-badge-{}">{}</span>', level, outcome.label)
+
+
+M = TypeVar("M", bound=Model)
+
+
+def form_candidate(instance: M, data: Mapping[str, Any], fields: Iterable[str]) -> M:
+    """A copy of a form's ``instance`` carrying the submitted ``fields``, for the services'
+    non-writing checks in ``clean()`` (the instance itself stays as loaded; the write
+    happens in ``save_model`` through the service)."""
+    candidate = copy.copy(instance)
+    candidate._state = copy.copy(instance._state)
+    for name in fields:
+        if name in data:
+            setattr(candidate, name, data[name])
+    return candidate
 
 
 if TYPE_CHECKING:

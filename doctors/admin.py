@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from django import forms
@@ -10,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from core.actors import actor_of
-from core.admin import OneAtATimeDeleteMixin, clinic_time
+from core.admin import OneAtATimeDeleteMixin, clinic_time, form_candidate
 from core.errors import Conflict
 from doctors.errors import DoctorErrorCode
 from doctors.models import Doctor
@@ -38,11 +37,7 @@ class DoctorAdminForm(forms.ModelForm[Doctor]):
         data: dict[str, Any] = self.cleaned_data
         if self.errors:
             return data
-        candidate = copy.copy(self.instance)
-        candidate._state = copy.copy(self.instance._state)
-        for name in EDITABLE_FIELDS:
-            if name in data:
-                setattr(candidate, name, data[name])
+        candidate = form_candidate(self.instance, data, EDITABLE_FIELDS)
         try:
             doctor_check(doctor=candidate)
         except Conflict as exc:
