@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from accounts.services import token_issue, user_upsert
 from core.permissions import Role
+from core.tests.clients import UserClient
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -47,32 +48,29 @@ def make_user(db: None) -> Callable[..., User]:
 
 
 @pytest.fixture
-def client_for(make_user: Callable[..., User]) -> Callable[[Role], APIClient]:
+def client_for(make_user: Callable[..., User]) -> Callable[[Role], UserClient]:
     """An API client holding a real bearer token for a user in ``role``."""
 
-    def make(role: Role) -> APIClient:
+    def make(role: Role) -> UserClient:
         user = make_user(role)
         token, _ = token_issue(user=user)
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-        client.user = user  # type: ignore[attr-defined]
-        return client
+        return UserClient(user, token)
 
     return make
 
 
 @pytest.fixture
-def viewer_client(client_for: Callable[[Role], APIClient]) -> APIClient:
+def viewer_client(client_for: Callable[[Role], UserClient]) -> UserClient:
     return client_for(Role.VIEWER)
 
 
 @pytest.fixture
-def provider_client(client_for: Callable[[Role], APIClient]) -> APIClient:
+def provider_client(client_for: Callable[[Role], UserClient]) -> UserClient:
     return client_for(Role.PROVIDER)
 
 
 @pytest.fixture
-def admin_client_api(client_for: Callable[[Role], APIClient]) -> APIClient:
+def admin_client_api(client_for: Callable[[Role], UserClient]) -> UserClient:
     return client_for(Role.ADMIN)
 
 

@@ -16,6 +16,7 @@ from django.http import HttpRequest
 
 from accounts.lockout import unlock
 from accounts.services import user_set_role, user_upsert
+from core.actors import SYSTEM_USERNAME
 from core.permissions import ROLE_GROUPS, Role
 
 ROLE_CHOICES = [(role.name.lower(), f"{role.label}") for role in ROLE_GROUPS]
@@ -105,12 +106,17 @@ class StaffAdmin(UserAdmin):
     filter_horizontal = ()
 
     def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
-        # A role Admin manages staff, not superusers (their passwords and flags included).
+        # A role Admin manages staff, not superusers (their passwords and flags included);
+        # nobody edits the system account (core.actors), which must never sign in.
+        if obj is not None and obj.username == SYSTEM_USERNAME:
+            return False
         if obj is not None and obj.is_superuser and not request.user.is_superuser:
             return False
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        if obj is not None and obj.username == SYSTEM_USERNAME:
+            return False
         if obj is not None and obj.is_superuser and not request.user.is_superuser:
             return False
         return super().has_delete_permission(request, obj)

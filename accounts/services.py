@@ -6,10 +6,12 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, Group, User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from knox.models import AuthToken
 
+from core.actors import SYSTEM_USERNAME
 from core.permissions import ROLE_GROUPS, Role
 
 
@@ -35,7 +37,12 @@ def token_revoke(*, token: AuthToken) -> None:
 @transaction.atomic
 def user_set_role(*, user: User, role: Role) -> User:
     """Put ``user`` in exactly one role group. Every role works in the staff console
-    (``is_staff``); what it may do there comes from the group's model permissions."""
+    (``is_staff``); what it may do there comes from the group's model permissions. The
+    system account (``core.actors``) never gets a role: 400, nothing changed."""
+    if user.get_username() == SYSTEM_USERNAME:
+        raise ValidationError(
+            {"username": f"{SYSTEM_USERNAME!r} is reserved for writes no person made."}
+        )
     groups = Group.objects.filter(name__in=ROLE_GROUPS.values())
     user.groups.remove(*groups)
     # get_or_create: the role groups come from a data migration, but a missing group

@@ -4,7 +4,6 @@ cancel with a reason; upcoming appointments on the patient chart."""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -38,7 +37,13 @@ from appointments.services import (
     ensure_bookable,
 )
 from core.actors import actor_of
-from core.admin import OneAtATimeDeleteMixin, clinic_time, clinic_today, clinic_zone
+from core.admin import (
+    OneAtATimeDeleteMixin,
+    clinic_time,
+    clinic_today,
+    clinic_zone,
+    form_candidate,
+)
 from core.errors import Conflict
 from doctors.models import Doctor
 from patients.chart import register_chart_panel
@@ -134,11 +139,7 @@ class AppointmentAdminForm(forms.ModelForm[Appointment]):
         data: dict[str, Any] = self.cleaned_data
         if self.errors or not all(data.get(n) for n in ("patient", "doctor", "start_time")):
             return data
-        candidate = copy.copy(self.instance)
-        candidate._state = copy.copy(self.instance._state)
-        for name in RESCHEDULE_FIELDS:
-            if name in data:
-                setattr(candidate, name, data[name])
+        candidate = form_candidate(self.instance, data, RESCHEDULE_FIELDS)
         moved = self.instance._state.adding or any(
             getattr(self.instance, n) != getattr(candidate, n)
             for n in ("patient_id", "doctor_id", "start_time", "duration_minutes")
@@ -271,9 +272,11 @@ class AppointmentAdmin(OneAtATimeDeleteMixin, admin.ModelAdmin[Appointment]):
         data: dict[str, Any] = {name: form.cleaned_data.get(name) for name in RESCHEDULE_FIELDS}
         data["reason"] = data["reason"] or ""
         if change:
-            saved = appointment_reschedule(appointment=Appointment.objects.get(pk=obj.pk), **data)
+            saved = appointment_reschedule(
+                appointment=Appointment.objects.get(pk=obj.pk), actor=actor_of(request), **data
+            )
         else:
-            saved = appointment_book(**data, booked_by=actor_of(request))
+            saved = appointment_book(**data, actor=actor_of(request))
         obj.pk = saved.pk
         obj._state.adding = False
         obj.end_time = saved.end_time
@@ -285,7 +288,7 @@ class AppointmentAdmin(OneAtATimeDeleteMixin, admin.ModelAdmin[Appointment]):
             )
 
     def delete_model(self, request: HttpRequest, obj: Appointment) -> None:
-        appointment_delete(appointment=obj)
+        appointment_delete(appointment=obj, actor=actor_of(request))
 
     # ------------------------------------------------------------------ actions
 
@@ -300,7 +303,7 @@ class AppointmentAdmin(OneAtATimeDeleteMixin, admin.ModelAdmin[Appointment]):
         changed = 0
         for appointment in queryset.select_related("doctor", "patient"):
             try:
-                service(appointment=appointment, **kwargs)
+                service(appointment=appointment, actor=actor_of(request), **kwargs)
                 changed += 1
             except Conflict as exc:
                 self.message_user(request, f"{appointment}: {exc.detail}", level=messages.ERROR)

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from appointments.hours import clinic_zone, grid_starts
 from appointments.models import Appointment
 from appointments.services import appointment_book, appointment_cancel
+from core.actors import system_actor
 from core.errors import Conflict
 from doctors.demo import DEMO_DOCTORS
 from doctors.models import Doctor
@@ -48,6 +49,7 @@ def seed(*, now: datetime) -> str:
         return "skipped (no demo doctors or patients)"
     created = skipped = 0
     number = 0
+    actor = system_actor()  # the demo clinic is made by the seeder, not by a person
     for day_index, starts in enumerate(_clinic_days(now, DAYS)):
         for doctor_index, doctor in enumerate(doctors):
             for slot in range(PER_DOCTOR_PER_DAY):
@@ -66,6 +68,7 @@ def seed(*, now: datetime) -> str:
                         doctor=doctor,
                         start_time=start,
                         duration_minutes=DURATIONS[slot % len(DURATIONS)],
+                        actor=actor,
                         reason=REASONS[number % len(REASONS)],
                         now=now,
                         pk=pk,
@@ -76,6 +79,7 @@ def seed(*, now: datetime) -> str:
                 if number % 11 == 0:
                     appointment_cancel(
                         appointment=appointment,
+                        actor=actor,
                         reason="Patient asked to postpone",
                         now=now,
                     )

@@ -42,6 +42,7 @@ from appointments.models import (
     AppointmentStatus,
 )
 from core import metrics
+from core.actors import record_actor
 from core.errors import Conflict, conflict_from_protected
 from core.updates import UNSET, Unset, given, model_update, update_fields
 from doctors.models import Doctor
@@ -176,13 +177,16 @@ def _ensure_status(appointment: Appointment, *, action: str) -> None:
         )
 
 
-def _locked(appointment: Appointment) -> Appointment:
-    """Re-read the row under a lock so concurrent status changes cannot interleave."""
-    return (
+def _locked(appointment: Appointment, actor: User) -> Appointment:
+    """Re-read the row under a lock so concurrent status changes cannot interleave; its
+    next save is ``actor``'s in the change history."""
+    locked = (
         Appointment.objects.select_for_update()
         .select_related("doctor", "patient")
         .get(pk=appointment.pk)
     )
+    record_actor(locked, actor)
+    return locked
 
 
 @transaction.atomic
@@ -192,7 +196,7 @@ def appointment_book(
     doctor: Doctor,
     start_time: datetime,
     duration_minutes: int,
-    booked_by: User | None = None,
+    actor: User,
     reason: str = "",
     now: datetime | None = None,
     pk: uuid.UUID | None = None,
@@ -205,10 +209,11 @@ def appointment_book(
         start_time=start_time,
         duration_minutes=duration_minutes,
         reason=reason,
-        created_by=booked_by,
+        created_by=actor,
     )
     if pk is not None:
         appointment.pk = pk
+    record_actor(appointment, actor)
     _save_scheduled(appointment, now=now or timezone.now())
     metrics.after_commit(metrics.appointments_booked.inc)
     return appointment
@@ -218,6 +223,7 @@ def appointment_book(
 def appointment_reschedule(
     *,
     appointment: Appointment,
+    actor: User,
     patient: Patient | Unset = UNSET,
     doctor: Doctor | Unset = UNSET,
     start_time: datetime | Unset = UNSET,
@@ -230,7 +236,7 @@ def appointment_reschedule(
     A change to any of the first four re-checks every rule; the appointment's own old
     slot never counts as a conflict.
     """
-    appointment = _locked(appointment)
+    appointment = _locked(appointment, actor)
     scheduling = {
         "patient": patient,
         "doctor": doctor,
@@ -253,10 +259,10 @@ RESCHEDULE_FIELDS = update_fields(appointment_reschedule)
 
 @transaction.atomic
 def appointment_cancel(
-    *, appointment: Appointment, reason: str = "", now: datetime | None = None
+    *, appointment: Appointment, actor: User, reason: str = "", now: datetime | None = None
 ) -> Appointment:
     """Cancel a scheduled appointment; its slot becomes bookable again."""
-    appointment = _locked(appointment)
+    appointment = _locked(appointment, actor)
     _ensure_status(appointment, action="cancelled")
     appointment.status = AppointmentStatus.CANCELLED
     appointment.cancellation_reason = reason.strip()
@@ -267,9 +273,14 @@ def appointment_cancel(
 
 
 def _close(
-    appointment: Appointment, *, status: AppointmentStatus, action: str, now: datetime | None
+    appointment: Appointment,
+    *,
+    actor: User,
+    status: AppointmentStatus,
+    action: str,
+    now: datetime | None,
 ) -> Appointment:
-    appointment = _locked(appointment)
+    appointment = _locked(appointment, actor)
     _ensure_status(appointment, action=action)
     if not appointment.has_started(now or timezone.now()):
         raise Conflict(
@@ -283,28 +294,37 @@ def _close(
 
 
 @transaction.atomic
-def appointment_complete(*, appointment: Appointment, now: datetime | None = None) -> Appointment:
-    """Mark a started, scheduled appointment as completed."""
-    return _close(appointment, status=AppointmentStatus.COMPLETED, action="completed", now=now)
-
-
-@transaction.atomic
-def appointment_mark_no_show(
-    *, appointment: Appointment, now: datetime | None = None
+def appointment_complete(
+    *, appointment: Appointment, actor: User, now: datetime | None = None
 ) -> Appointment:
-    """Record that the patient did not come to a started, scheduled appointment."""
+    """Mark a started, scheduled appointment as completed."""
     return _close(
-        appointment, status=AppointmentStatus.NO_SHOW, action="marked as a no-show", now=now
+        appointment, actor=actor, status=AppointmentStatus.COMPLETED, action="completed", now=now
     )
 
 
 @transaction.atomic
-def appointment_delete(*, appointment: Appointment) -> None:
+def appointment_mark_no_show(
+    *, appointment: Appointment, actor: User, now: datetime | None = None
+) -> Appointment:
+    """Record that the patient did not come to a started, scheduled appointment."""
+    return _close(
+        appointment,
+        actor=actor,
+        status=AppointmentStatus.NO_SHOW,
+        action="marked as a no-show",
+        now=now,
+    )
+
+
+@transaction.atomic
+def appointment_delete(*, appointment: Appointment, actor: User) -> None:
     """Delete an appointment that no clinical record refers to.
 
     Clinical records (interactions, notes) point at appointments with PROTECT foreign
     keys; Django refuses and this reports it as a 409 ``has_dependents``.
     """
+    record_actor(appointment, actor)
     try:
         with transaction.atomic():
             appointment.delete()

@@ -54,12 +54,15 @@ REQUESTS = int(os.environ.get("REQUESTS", "40"))
 
 def setup() -> tuple[Client, list[str]]:
     from accounts.services import token_issue, user_upsert
+    from core.actors import system_actor
     from core.permissions import Role
     from patients.models import Patient
     from patients.services import patient_create
 
+    actor = system_actor()
     for i in range(PATIENTS):
         patient_create(
+            actor=actor,
             first_name=f"Bench{i % 97}",
             last_name=f"Patient{i:05d}",
             date_of_birth=__import__("datetime").date(1950 + i % 60, 1 + i % 12, 1 + i % 28),

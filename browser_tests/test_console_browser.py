@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 from playwright.sync_api import Page, expect
+from pytest_django.live_server_helper import LiveServer
 
 from core.tests.console_helpers import PASSWORDS, build_clinic
 
@@ -32,7 +33,7 @@ def pick(page: Page, field: str, term: str, option: str) -> None:
     page.locator(".select2-results__option", has_text=option).first.click()
 
 
-def test_roles_do_their_jobs_in_the_console(page: Page, live_server) -> None:  # type: ignore[no-untyped-def]
+def test_roles_do_their_jobs_in_the_console(page: Page, live_server: LiveServer) -> None:
     clinic = build_clinic()
     base = live_server.url
 
@@ -115,7 +116,7 @@ def test_roles_do_their_jobs_in_the_console(page: Page, live_server) -> None:  #
     assert response.status == 403
 
 
-def test_screenshots_for_the_readme(page: Page, live_server) -> None:  # type: ignore[no-untyped-def]
+def test_screenshots_for_the_readme(page: Page, live_server: LiveServer) -> None:
     """Writes docs/screenshots/ (the README shows them) from the demo clinic `make run`
     loads: the dashboard, tomorrow's day view and the busiest patient's chart."""
     from django.core.management import call_command

@@ -3,12 +3,15 @@ pages use (clinic-local dates and times, the outcome badge, one-at-a-time delete
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.db.models import Model
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
@@ -54,7 +57,29 @@ def outcome_badge(outcome: Outcome | None) -> SafeString:
     return format_html('<span class="clinic-badge clinic-badge-{}">{}</span>', level, outcome.label)
 
 
-class OneAtATimeDeleteMixin:
+M = TypeVar("M", bound=Model)
+
+
+def form_candidate(instance: M, data: Mapping[str, Any], fields: Iterable[str]) -> M:
+    """A copy of a form's ``instance`` carrying the submitted ``fields``, for the services'
+    non-writing checks in ``clean()`` (the instance itself stays as loaded; the write
+    happens in ``save_model`` through the service)."""
+    candidate = copy.copy(instance)
+    candidate._state = copy.copy(instance._state)
+    for name in fields:
+        if name in data:
+            setattr(candidate, name, data[name])
+    return candidate
+
+
+if TYPE_CHECKING:
+    # The mixin is only ever combined with a ModelAdmin; say so to the type checker.
+    _ModelAdmin = admin.ModelAdmin[Any]
+else:
+    _ModelAdmin = object
+
+
+class OneAtATimeDeleteMixin(_ModelAdmin):
     """Deletes go through the service, one record at a time, and its refusal is shown.
 
     Django's bulk delete runs ``QuerySet.delete()`` and skips ``delete_model``, hence the
@@ -64,26 +89,24 @@ class OneAtATimeDeleteMixin:
     """
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions: dict[str, Any] = super().get_actions(request)  # type: ignore[misc]
+        actions: dict[str, Any] = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
         # The service decides what may go (it refuses while dependents exist), not the
         # related models' delete permissions or PROTECT lists.
-        deleted, counts, _perms, _protected = super().get_deleted_objects(  # type: ignore[misc]
-            objs, request
-        )
+        deleted, counts, _perms, _protected = super().get_deleted_objects(objs, request)
         return deleted, counts, set(), []
 
     def delete_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> Any:
         from core.errors import Conflict
 
         try:
-            return super().delete_view(request, object_id, extra_context)  # type: ignore[misc]
+            return super().delete_view(request, object_id, extra_context)
         except Conflict as exc:
-            self.message_user(request, str(exc.detail), messages.ERROR)  # type: ignore[attr-defined]
-            opts = self.model._meta  # type: ignore[attr-defined]
+            self.message_user(request, str(exc.detail), messages.ERROR)
+            opts = self.model._meta
             return HttpResponseRedirect(
                 reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[object_id])
             )

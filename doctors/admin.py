@@ -8,11 +8,14 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from core.admin import OneAtATimeDeleteMixin, clinic_time
+from core.actors import actor_of
+from core.admin import OneAtATimeDeleteMixin, clinic_time, form_candidate
 from core.errors import Conflict
+from doctors.errors import DoctorErrorCode
 from doctors.models import Doctor
 from doctors.services import (
     EDITABLE_FIELDS,
+    doctor_check,
     doctor_create,
     doctor_delete,
     doctor_toggle_status,
@@ -21,30 +24,32 @@ from doctors.services import (
 
 
 class DoctorAdminForm(forms.ModelForm[Doctor]):
-    """Saves through the services while validating, so that a conflict (duplicate email)
-    is shown on the form exactly as the API words it."""
+    """Validates with the services' own check (``doctor_check``), so that a conflict
+    (duplicate email, an account linked twice) is shown on the form exactly as the API
+    words it; ``DoctorAdmin.save_model`` writes through the services."""
 
     class Meta:
         model = Doctor
         fields = list(EDITABLE_FIELDS)
 
-    def _post_clean(self) -> None:
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data: dict[str, Any] = self.cleaned_data
         if self.errors:
-            return
-        data: dict[str, Any] = {name: self.cleaned_data.get(name) for name in EDITABLE_FIELDS}
+            return data
+        candidate = form_candidate(self.instance, data, EDITABLE_FIELDS)
         try:
-            if self.instance._state.adding:
-                self.instance = doctor_create(**data)
-            else:
-                self.instance = doctor_update(
-                    doctor=Doctor.objects.get(pk=self.instance.pk), **data
-                )
+            doctor_check(doctor=candidate)
         except Conflict as exc:
-            self.add_error(
-                "email" if exc.error_code == "duplicate_email" else None, str(exc.detail)
-            )
+            fields: dict[str, str] = {
+                DoctorErrorCode.DUPLICATE_EMAIL: "email",
+                DoctorErrorCode.USER_ALREADY_LINKED: "user",
+            }
+            field = fields.get(exc.error_code)
+            self.add_error(field if field in self.fields else None, str(exc.detail))
         except ValidationError as exc:
             self.add_error(None, exc)
+        return data
 
 
 @admin.register(Doctor)
@@ -70,11 +75,20 @@ class DoctorAdmin(OneAtATimeDeleteMixin, admin.ModelAdmin[Doctor]):
         return super().get_search_results(request, queryset, search_term)
 
     def save_model(self, request: HttpRequest, obj: Doctor, form: Any, change: bool) -> None:
-        # Already saved by DoctorAdminForm through the services.
-        pass
+        # One write path: the services (the form has run their checks already; a write
+        # that raced in between is refused here by the service and the unique indexes).
+        data: dict[str, Any] = {name: form.cleaned_data.get(name) for name in EDITABLE_FIELDS}
+        if change:
+            saved = doctor_update(
+                doctor=Doctor.objects.get(pk=obj.pk), actor=actor_of(request), **data
+            )
+        else:
+            saved = doctor_create(**data, actor=actor_of(request))
+        obj.pk = saved.pk
+        obj._state.adding = False
 
     def delete_model(self, request: HttpRequest, obj: Doctor) -> None:
-        doctor_delete(doctor=obj)
+        doctor_delete(doctor=obj, actor=actor_of(request))
 
     def has_delete_permission(self, request: HttpRequest, obj: Doctor | None = None) -> bool:
         # A doctor with appointments is never deleted (deactivate instead); hide the button.
@@ -85,7 +99,7 @@ class DoctorAdmin(OneAtATimeDeleteMixin, admin.ModelAdmin[Doctor]):
     @admin.action(description="Activate / deactivate the selected doctors")
     def toggle_status(self, request: HttpRequest, queryset: QuerySet[Doctor]) -> None:
         for doctor in queryset:
-            change = doctor_toggle_status(doctor=doctor)
+            change = doctor_toggle_status(doctor=doctor, actor=actor_of(request))
             state = "active" if change.doctor.is_active else "inactive"
             self.message_user(request, f"{change.doctor.full_name} is now {state}.")
             if change.future_appointments:

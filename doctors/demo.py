@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from core.actors import system_actor
 from doctors.models import Doctor
 from doctors.services import doctor_create
 
@@ -51,8 +52,9 @@ def seed(*, now: datetime) -> str:
         Doctor.objects.filter(pk__in=[d["pk"] for d in DEMO_DOCTORS]).values_list("pk", flat=True)
     )
     created = 0
+    actor = system_actor()  # the demo clinic is made by the seeder, not by a person
     for data in DEMO_DOCTORS:
         if data["pk"] not in existing:
-            doctor_create(**data)
+            doctor_create(**data, actor=actor)
             created += 1
     return f"{created} demo doctors created, {len(DEMO_DOCTORS) - created} already present"

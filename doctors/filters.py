@@ -3,10 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db.models import QuerySet
 from rest_framework.exceptions import ValidationError
 
-from doctors.models import Doctor
+from doctors.models import Doctor, DoctorQuerySet
 
 MAX_SEARCH_LENGTH = 200
 
@@ -26,7 +25,7 @@ class DoctorFilterSet(django_filters.FilterSet):
         model = Doctor
         fields = ["is_active", "specialty"]
 
-    def filter_search(self, queryset: QuerySet[Doctor], name: str, value: str) -> Any:
+    def filter_search(self, queryset: DoctorQuerySet, name: str, value: str) -> Any:
         if "\x00" in value:
             raise ValidationError({"search": ["NUL characters are not allowed."]})
-        return queryset.search(value)  # type: ignore[attr-defined]
+        return queryset.search(value)

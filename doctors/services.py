@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
+from core.actors import record_actor
 from core.errors import Conflict, conflict_from_constraint, conflict_from_protected
 from core.updates import UNSET, Unset, model_update, update_fields
 from doctors.errors import DoctorErrorCode
@@ -49,9 +50,17 @@ def _ensure_unique(doctor: Doctor) -> None:
         raise _user_already_linked()
 
 
-def _save(doctor: Doctor) -> Doctor:
+def doctor_check(*, doctor: Doctor) -> None:
+    """Check ``doctor`` (new, or an existing one with its new values) without writing:
+    raises exactly what :func:`doctor_create` and :func:`doctor_update` would before the
+    database is asked. Forms call it to show the error on the form."""
     doctor.full_clean(validate_constraints=False, validate_unique=False)
     _ensure_unique(doctor)
+
+
+def _save(doctor: Doctor, actor: User) -> Doctor:
+    doctor_check(doctor=doctor)
+    record_actor(doctor, actor)
     try:
         with transaction.atomic():
             doctor.save()
@@ -67,6 +76,7 @@ def _save(doctor: Doctor) -> Doctor:
 @transaction.atomic
 def doctor_create(
     *,
+    actor: User,
     full_name: str,
     specialty: str,
     email: str,
@@ -86,13 +96,14 @@ def doctor_create(
     )
     if pk is not None:
         doctor.pk = pk
-    return _save(doctor)
+    return _save(doctor, actor)
 
 
 @transaction.atomic
 def doctor_update(
     *,
     doctor: Doctor,
+    actor: User,
     full_name: str | Unset = UNSET,
     specialty: str | Unset = UNSET,
     email: str | Unset = UNSET,
@@ -110,18 +121,21 @@ def doctor_update(
             "user": user,
         },
     )
-    return _save(doctor)
+    return _save(doctor, actor)
 
 
 EDITABLE_FIELDS = update_fields(doctor_update)
 
 
 @transaction.atomic
-def doctor_toggle_status(*, doctor: Doctor, now: datetime | None = None) -> DoctorStatusChange:
+def doctor_toggle_status(
+    *, doctor: Doctor, actor: User, now: datetime | None = None
+) -> DoctorStatusChange:
     """Flip ``is_active``. Deactivating never cancels anything: it reports the scheduled
     appointments from ``now`` on, which staff must move to another doctor."""
     now = now or timezone.now()
     doctor = Doctor.objects.select_for_update().get(pk=doctor.pk)
+    record_actor(doctor, actor)
     doctor.is_active = not doctor.is_active
     doctor.save(update_fields=["is_active", "updated_at"])
     future: list[Appointment] = []
@@ -136,8 +150,9 @@ def doctor_toggle_status(*, doctor: Doctor, now: datetime | None = None) -> Doct
 
 
 @transaction.atomic
-def doctor_delete(*, doctor: Doctor) -> None:
+def doctor_delete(*, doctor: Doctor, actor: User) -> None:
     """Delete a doctor who never had an appointment; otherwise 409 ``has_dependents``."""
+    record_actor(doctor, actor)
     try:
         with transaction.atomic():
             doctor.delete()

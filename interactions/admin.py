@@ -50,8 +50,11 @@ class InteractionAddForm(forms.ModelForm[Interaction]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["outcome"].queryset = Outcome.objects.filter(is_active=True)  # type: ignore[attr-defined]
-        self.fields["doctor"].queryset = Doctor.objects.filter(is_active=True)  # type: ignore[attr-defined]
+        outcome, doctor = self.fields["outcome"], self.fields["doctor"]
+        assert isinstance(outcome, forms.ModelChoiceField)
+        assert isinstance(doctor, forms.ModelChoiceField)
+        outcome.queryset = Outcome.objects.filter(is_active=True)
+        doctor.queryset = Doctor.objects.filter(is_active=True)
         self.fields["occurred_at"].required = False
         self.fields["occurred_at"].help_text = "Leave empty for now."
 
@@ -137,7 +140,7 @@ class InteractionAdmin(admin.ModelAdmin[Interaction]):
             occurred_at=data.get("occurred_at") or None,
             doctor=data.get("doctor"),
             notes=data.get("notes") or "",
-            recorded_by=actor_of(request),
+            actor=actor_of(request),
         )
         obj.pk, obj.occurred_at, obj.recorded_at = saved.pk, saved.occurred_at, saved.recorded_at
         obj._state.adding = False
@@ -186,7 +189,7 @@ class InteractionAdmin(admin.ModelAdmin[Interaction]):
                 interaction_retract(
                     interaction=interaction,
                     reason=form.cleaned_data["reason"],
-                    retracted_by=actor_of(request),
+                    actor=actor_of(request),
                 )
                 done += 1
             except (Conflict, ValidationError) as exc:
@@ -215,7 +218,7 @@ class InteractionAdmin(admin.ModelAdmin[Interaction]):
             try:
                 amendment = interaction_amend(
                     interaction=original,
-                    amended_by=actor_of(request),
+                    actor=actor_of(request),
                     **changes,
                 )
             except (Conflict, ValidationError) as exc:

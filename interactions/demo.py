@@ -7,6 +7,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
+from django.contrib.auth.models import User
+
+from core.actors import system_actor
 from doctors.demo import DEMO_DOCTORS
 from doctors.models import Doctor
 from interactions.models import Interaction
@@ -51,6 +54,7 @@ def seed(*, now: datetime) -> str:
     doctors = list(Doctor.objects.filter(pk__in=[d["pk"] for d in DEMO_DOCTORS]).order_by("email"))
     existing = set(Interaction.objects.filter(patient__in=patients).values_list("pk", flat=True))
     created = skipped = 0
+    actor = system_actor()  # the demo clinic is made by the seeder, not by a person
     for n in range(1, DEMO_PATIENTS + 1):
         patient = patients.get(demo_patient_id(n))
         if patient is None:
@@ -67,18 +71,24 @@ def seed(*, now: datetime) -> str:
                 notes=NOTES[code],
                 occurred_at=now - timedelta(days=30 * (len(plan) - k), hours=n % 7),
                 doctor=doctors[(n + k) % len(doctors)] if doctors else None,
+                actor=actor,
                 now=now,
                 pk=pk,
             )
             created += 1
-        created += _corrections(n, now=now, existing=existing, outcomes=outcomes)
+        created += _corrections(n, now=now, existing=existing, outcomes=outcomes, actor=actor)
     # Reloading the demo patients' fixture resets their maintained latest outcome.
     latest_outcome_rebuild(patient_ids=patients)
     return f"{created} demo interactions created, {skipped} already present"
 
 
 def _corrections(
-    n: int, *, now: datetime, existing: set[uuid.UUID], outcomes: dict[str, Outcome]
+    n: int,
+    *,
+    now: datetime,
+    existing: set[uuid.UUID],
+    outcomes: dict[str, Outcome],
+    actor: User,
 ) -> int:
     """Patient 1's first entry is amended, patient 2's first entry retracted."""
     if n == 1 and _interaction_id(1, 99) not in existing and "monitor" in outcomes:
@@ -86,6 +96,7 @@ def _corrections(
             interaction=Interaction.objects.get(pk=_interaction_id(1, 0)),
             outcome=outcomes["monitor"],
             notes="Corrected: mild anaemia on the blood count; repeat in a month.",
+            actor=actor,
             now=now,
             pk=_interaction_id(1, 99),
         )
@@ -94,6 +105,6 @@ def _corrections(
         target = Interaction.objects.get(pk=_interaction_id(2, 0))
         if target.is_current:
             interaction_retract(
-                interaction=target, reason="Recorded on the wrong patient.", now=now
+                interaction=target, reason="Recorded on the wrong patient.", actor=actor, now=now
             )
     return 0

@@ -145,7 +145,7 @@ def interaction_record(
     occurred_at: datetime | None = None,
     doctor: Doctor | None = None,
     appointment: Appointment | None = None,
-    recorded_by: User | None = None,
+    actor: User,
     now: datetime | None = None,
     pk: uuid.UUID | None = None,
 ) -> Interaction:
@@ -160,7 +160,7 @@ def interaction_record(
         occurred_at=occurred_at or now,
         doctor=doctor,
         appointment=appointment,
-        recorded_by=recorded_by,
+        recorded_by=actor,
     )
     if pk is not None:
         interaction.pk = pk
@@ -199,7 +199,7 @@ def interaction_amend(
     occurred_at: datetime | Unset = UNSET,
     doctor: Doctor | Unset | None = UNSET,
     appointment: Appointment | Unset | None = UNSET,
-    amended_by: User | None = None,
+    actor: User,
     now: datetime | None = None,
     pk: uuid.UUID | None = None,
 ) -> Interaction:
@@ -223,7 +223,7 @@ def interaction_amend(
     amendment = Interaction(
         patient=target.patient,
         amends=target,
-        recorded_by=amended_by,
+        recorded_by=actor,
         **values,
     )
     if pk is not None:
@@ -253,7 +253,7 @@ def interaction_retract(
     *,
     interaction: Interaction,
     reason: str,
-    retracted_by: User | None = None,
+    actor: User,
     now: datetime | None = None,
 ) -> Interaction:
     """Mark a current entry as entered in error, with the reason; nothing is deleted."""
@@ -270,7 +270,7 @@ def interaction_retract(
     target.status = InteractionStatus.ENTERED_IN_ERROR
     target.retraction_reason = reason
     target.retracted_at = now or timezone.now()
-    target.retracted_by = retracted_by
+    target.retracted_by = actor
     target.full_clean(validate_constraints=False, validate_unique=False)
     target.save(update_fields=["status", "retraction_reason", "retracted_at", "retracted_by"])
     refresh_latest_outcome(patient_id=target.patient_id)

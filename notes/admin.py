@@ -217,7 +217,7 @@ class NoteAdmin(_NoteDisplay, _ReadOnly, admin.ModelAdmin[Note]):
                 if upload:
                     note = note_create_from_upload(
                         patient=data["patient"],
-                        author=actor_of(request),
+                        actor=actor_of(request),
                         taken_at=data["taken_at"],
                         data=upload.read(),
                         file_name=upload.name or "note",
@@ -227,7 +227,7 @@ class NoteAdmin(_NoteDisplay, _ReadOnly, admin.ModelAdmin[Note]):
                 else:
                     note = note_create_from_text(
                         patient=data["patient"],
-                        author=actor_of(request),
+                        actor=actor_of(request),
                         taken_at=data["taken_at"],
                         content=data["content"],
                         note_type=data.get("note_type") or None,

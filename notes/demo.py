@@ -49,7 +49,7 @@ def _create(entry: dict[str, Any], patient: Patient, author: User, now: datetime
     if path.suffix in UPLOADED:
         return note_create_from_upload(
             patient=patient,
-            author=author,
+            actor=author,
             taken_at=taken_at,
             data=path.read_bytes(),
             file_name=path.name,
@@ -59,7 +59,7 @@ def _create(entry: dict[str, Any], patient: Patient, author: User, now: datetime
         )
     return note_create_from_text(
         patient=patient,
-        author=author,
+        actor=author,
         taken_at=taken_at,
         content=path.read_text(encoding="utf-8"),
         note_type=entry.get("note_type"),
@@ -86,7 +86,7 @@ def seed(*, now: datetime) -> str:
         if entry["file"] in SIGNED and password is not None:
             note_sign(
                 note=note,
-                signer=author,
+                actor=author,
                 password=password,
                 meaning=SignatureMeaning.AUTHORSHIP,
             )

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core import metrics
+from core.actors import record_actor, system_actor
 from notes.extraction import analyze_note
 from notes.files import kind_of
 from notes.models import ContentSource, ExtractionStatus, Note
@@ -39,6 +40,8 @@ def note_process(*, note_id: uuid.UUID | str) -> Note | None:
         if note.extraction_status not in (ExtractionStatus.PENDING, ExtractionStatus.PROCESSING):
             return note
         note.extraction_status = ExtractionStatus.PROCESSING
+        # The worker's own writes: no person made them (core.actors).
+        record_actor(note, system_actor())
         note.save(update_fields=["extraction_status", "updated_at"])
     revision = note.revision
     reads_file = note.reads_file() and not note.is_signed
@@ -80,6 +83,7 @@ def note_process(*, note_id: uuid.UUID | str) -> Note | None:
             current.sections, current.structured_data = None, {}
         current.extraction_status = result_status
         current.extraction_error = error or warning
+        record_actor(current, system_actor())
         current.save()
         status = str(result_status)
         metrics.after_commit(lambda: metrics.notes_processed.labels(status=status).inc())

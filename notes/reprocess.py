@@ -13,9 +13,11 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from core.actors import record_actor
 from notes.extraction import ENGINE_VERSION, analyze_note
 from notes.models import ExtractionStatus, Note
 
@@ -53,9 +55,10 @@ def notes_older_than(since: str) -> Iterator[Note]:
 
 
 @transaction.atomic
-def note_reprocess(*, note: Note) -> Reprocessed:
+def note_reprocess(*, note: Note, actor: User) -> Reprocessed:
     """Re-read one note's text with the current engine and record that it was re-read."""
     locked = Note.objects.select_for_update().get(pk=note.pk)
+    record_actor(locked, actor)
     previous = note_engine_version(locked)
     analysis = analyze_note(locked.content, note_type=locked.client_note_type or None)
     locked.sections = analysis.sections

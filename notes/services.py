@@ -23,6 +23,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from rest_framework import status
 
 from accounts.lockout import LockedOut, is_locked_out
+from core.actors import record_actor
 from core.errors import (
     ApiError,
     Conflict,
@@ -168,26 +169,27 @@ def clean_file_name(name: str) -> str:
 def note_create_from_text(
     *,
     patient: Patient,
-    author: User,
+    actor: User,
     taken_at: datetime,
     content: str,
     note_type: str | None = None,
     parent: Note | None = None,
     note_id: uuid.UUID | None = None,
 ) -> Note:
-    """Store a typed note; extraction and analysis are queued."""
+    """Store a typed note written by ``actor``; extraction and analysis are queued."""
     _check_content(content)
     note = Note(
         id=note_id or uuid.uuid4(),
         patient=patient,
         parent=parent,
-        author=author,
+        author=actor,
         taken_at=taken_at,
         content=content,
         content_source=ContentSource.TYPED,
     )
     _apply_type(note, note_type)
     note.full_clean(validate_constraints=False)
+    record_actor(note, actor)
     note.save(force_insert=True)
     _enqueue_processing(note)
     return note
@@ -197,7 +199,7 @@ def note_create_from_text(
 def note_create_from_upload(
     *,
     patient: Patient,
-    author: User,
+    actor: User,
     taken_at: datetime,
     data: bytes,
     file_name: str,
@@ -230,7 +232,7 @@ def note_create_from_upload(
     note = Note(
         id=note_id or uuid.uuid4(),
         patient=patient,
-        author=author,
+        author=actor,
         taken_at=taken_at,
         content=content,
         content_source=source,
@@ -244,6 +246,7 @@ def note_create_from_upload(
     # The stored name is random: nothing about the patient or the upload shows in it.
     note.file.save(uuid.uuid4().hex, ContentFile(data), save=False)
     stored = note.file.name or ""
+    record_actor(note, actor)
     try:
         note.save(force_insert=True)
     except Exception:
@@ -254,7 +257,7 @@ def note_create_from_upload(
 
 
 @transaction.atomic
-def note_reprocess(*, note: Note) -> Note:
+def note_reprocess(*, note: Note, actor: User) -> Note:
     """Read and analyse the note again (after a failure, or with a newer engine).
 
     Unlike saving a note, reprocessing needs the broker: if the task cannot be published
@@ -262,6 +265,7 @@ def note_reprocess(*, note: Note) -> Note:
     ``done`` and signable) and the call fails with 503 ``service_unavailable``.
     """
     note = Note.objects.select_for_update().get(pk=note.pk)
+    record_actor(note, actor)
     if note.is_retracted:
         raise _note_retracted()
     previous = {
@@ -296,15 +300,16 @@ def _queue_reprocessing(note_id: str, revision: int, previous: dict[str, Any]) -
 def note_update(
     *,
     note: Note,
-    by: User,
+    actor: User,
     content: str | Unset = UNSET,
     taken_at: datetime | Unset = UNSET,
     note_type: str | Unset | None = UNSET,
 ) -> Note:
     """Edit a draft: its text (for a scanned note, the transcription), time or type."""
     note = Note.objects.select_for_update().get(pk=note.pk)
-    _ensure_author_or_admin(note, by)
+    _ensure_author_or_admin(note, actor)
     _ensure_open(note)
+    record_actor(note, actor)
     reanalyse = False
     if content is not UNSET and content != note.content:
         _check_content(content)
@@ -329,12 +334,12 @@ def note_update(
 def note_sign(
     *,
     note: Note,
-    signer: User,
+    actor: User,
     password: str,
     meaning: str,
     request: HttpRequest | None = None,
 ) -> Signature:
-    """Sign ``note`` after re-checking the signer's password (21 CFR 11.200: each
+    """Sign ``note`` as ``actor`` after re-checking their password (21 CFR 11.200: each
     signing re-authenticates). The signature keeps the SHA-256 of the signed text.
 
     With the HTTP ``request`` the check goes through ``authenticate`` and so through the
@@ -342,15 +347,15 @@ def note_sign(
     locked-out account cannot sign (429 ``locked_out``). Without one (in-process callers
     such as the demo seeder) the password is checked directly."""
     if request is None:
-        if not signer.check_password(password):
+        if not actor.check_password(password):
             raise InvalidPassword()
-        return _record_signature(note=note, signer=signer, meaning=SignatureMeaning(meaning))
-    authenticated = authenticate(request, username=signer.get_username(), password=password)
+        return _record_signature(note=note, signer=actor, meaning=SignatureMeaning(meaning))
+    authenticated = authenticate(request, username=actor.get_username(), password=password)
     if authenticated is None and is_locked_out(request):
         raise LockedOut()
-    if authenticated is None or authenticated.pk != signer.pk:
+    if authenticated is None or authenticated.pk != actor.pk:
         raise InvalidPassword()
-    return _record_signature(note=note, signer=signer, meaning=SignatureMeaning(meaning))
+    return _record_signature(note=note, signer=actor, meaning=SignatureMeaning(meaning))
 
 
 @transaction.atomic
@@ -385,6 +390,7 @@ def _record_signature(*, note: Note, signer: User, meaning: str) -> Signature:
     except IntegrityError as exc:
         raise conflict_from_constraint(exc, {SIGNATURE_UNIQUE: _already_signed()}) from exc
     if note.status != NoteStatus.SIGNED:
+        record_actor(note, signer)
         note.status = NoteStatus.SIGNED
         note.save(update_fields=["status", "updated_at"])
     return signature
@@ -394,7 +400,7 @@ def _record_signature(*, note: Note, signer: User, meaning: str) -> Signature:
 def note_add_addendum(
     *,
     parent: Note,
-    author: User,
+    actor: User,
     taken_at: datetime,
     content: str,
     note_type: str | None = None,
@@ -424,7 +430,7 @@ def note_add_addendum(
         )
     return note_create_from_text(
         patient=parent.patient,
-        author=author,
+        actor=actor,
         taken_at=taken_at,
         content=content,
         note_type=note_type,
@@ -433,10 +439,11 @@ def note_add_addendum(
 
 
 @transaction.atomic
-def note_retract(*, note: Note, by: User, reason: str) -> Note:
+def note_retract(*, note: Note, actor: User, reason: str) -> Note:
     """Mark a note entered in error: kept, shown as such, out of clinical data."""
     note = Note.objects.select_for_update().get(pk=note.pk)
-    _ensure_author_or_admin(note, by)
+    _ensure_author_or_admin(note, actor)
+    record_actor(note, actor)
     if note.is_retracted:
         raise _note_retracted()
     if not reason.strip():
@@ -445,7 +452,7 @@ def note_retract(*, note: Note, by: User, reason: str) -> Note:
         )
     note.status = NoteStatus.ENTERED_IN_ERROR
     note.retracted_at = timezone.now()
-    note.retracted_by = by
+    note.retracted_by = actor
     note.retraction_reason = reason.strip()
     note.save(
         update_fields=["status", "retracted_at", "retracted_by", "retraction_reason", "updated_at"]
@@ -454,11 +461,12 @@ def note_retract(*, note: Note, by: User, reason: str) -> Note:
 
 
 @transaction.atomic
-def note_delete(*, note: Note, by: User) -> None:
+def note_delete(*, note: Note, actor: User) -> None:
     """Delete a draft (author or Admin) and, once committed, its stored file."""
     note = Note.objects.select_for_update().get(pk=note.pk)
-    _ensure_author_or_admin(note, by)
+    _ensure_author_or_admin(note, actor)
     _ensure_open(note)
+    record_actor(note, actor)
     stored = note.file.name or ""
     storage = note.file.storage
     note.delete()

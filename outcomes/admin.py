@@ -7,42 +7,49 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
+from core.actors import actor_of
 from core.admin import OneAtATimeDeleteMixin
 from core.errors import Conflict
 from outcomes.models import Outcome
-from outcomes.services import EDITABLE_FIELDS, outcome_create, outcome_delete, outcome_update
+from outcomes.services import (
+    EDITABLE_FIELDS,
+    normalise_code,
+    outcome_check,
+    outcome_create,
+    outcome_delete,
+    outcome_update,
+)
 
 
 class OutcomeAdminForm(forms.ModelForm[Outcome]):
-    """Saves through the services while validating, so that a duplicate code shows on the
-    form with the API's wording. Also serves the changelist's editable columns."""
+    """Validates a new outcome with the services' own check (``outcome_check``), so that
+    a duplicate code shows on the form with the API's wording; ``OutcomeAdmin.save_model``
+    writes through the services. Also serves the changelist's editable columns."""
 
     class Meta:
         model = Outcome
         fields = ["code", *EDITABLE_FIELDS]
 
-    def _post_clean(self) -> None:
-        if self.errors:
-            return
+    def clean_code(self) -> Any:
+        # On the changelist the code is the row's hidden primary-key field (an Outcome).
+        code = self.cleaned_data["code"]
+        return normalise_code(code) if isinstance(code, str) else code
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data: dict[str, Any] = self.cleaned_data
+        if self.errors or not self.instance._state.adding:
+            # An edit has no rule beyond the model's own validation (the code is
+            # read-only once chosen).
+            return data
+        candidate = Outcome(**{name: data[name] for name in ("code", *EDITABLE_FIELDS)})
         try:
-            if self.instance._state.adding:
-                data: dict[str, Any] = {
-                    name: self.cleaned_data.get(name) for name in ("code", *EDITABLE_FIELDS)
-                }
-                self.instance = outcome_create(**data)
-            else:
-                changes = {
-                    name: self.cleaned_data[name]
-                    for name in EDITABLE_FIELDS
-                    if name in self.cleaned_data
-                }
-                self.instance = outcome_update(
-                    outcome=Outcome.objects.get(pk=self.instance.pk), **changes
-                )
+            outcome_check(outcome=candidate)
         except Conflict as exc:
-            self.add_error("code" if "code" in self.fields else None, str(exc.detail))
+            self.add_error("code", str(exc.detail))
         except ValidationError as exc:
             self.add_error(None, exc)
+        return data
 
 
 @admin.register(Outcome)
@@ -64,11 +71,27 @@ class OutcomeAdmin(OneAtATimeDeleteMixin, admin.ModelAdmin[Outcome]):
         return super().get_changelist_form(request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: Outcome, form: Any, change: bool) -> None:
-        # Already saved by OutcomeAdminForm through the services.
-        pass
+        # One write path: the services (the form has run their checks already; a code
+        # created in between is refused here by the service and the primary key). The
+        # changelist's editable columns come here too, with only their own fields.
+        if change:
+            changes: dict[str, Any] = {
+                name: form.cleaned_data[name]
+                for name in EDITABLE_FIELDS
+                if name in form.cleaned_data
+            }
+            outcome_update(
+                outcome=Outcome.objects.get(pk=obj.pk), actor=actor_of(request), **changes
+            )
+        else:
+            data: dict[str, Any] = {
+                name: form.cleaned_data.get(name) for name in ("code", *EDITABLE_FIELDS)
+            }
+            outcome_create(**data, actor=actor_of(request))
+        obj._state.adding = False
 
     def delete_model(self, request: HttpRequest, obj: Outcome) -> None:
-        outcome_delete(outcome=obj)
+        outcome_delete(outcome=obj, actor=actor_of(request))
 
     def has_delete_permission(self, request: HttpRequest, obj: Outcome | None = None) -> bool:
         # An outcome in use is never deleted (deactivate it instead); hide the button.

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
+from core.actors import record_actor
 from core.errors import Conflict, conflict_from_constraint, conflict_from_protected
 from core.updates import UNSET, Unset, model_update, update_fields
 from outcomes.errors import OutcomeErrorCode
@@ -18,9 +20,24 @@ def _duplicate(code: str) -> Conflict:
     )
 
 
+def normalise_code(code: str | None) -> str:
+    """Codes are stored stripped and lower-case, so ``Critical`` duplicates ``critical``."""
+    return (code or "").strip().lower()
+
+
+def outcome_check(*, outcome: Outcome) -> None:
+    """Check a new outcome without writing: raises exactly what :func:`outcome_create`
+    would before the database is asked (400s, 409 ``duplicate_code``). Forms call it to
+    show the error on the form."""
+    outcome.full_clean(validate_unique=False, validate_constraints=False)
+    if Outcome.objects.filter(code__iexact=outcome.code).exists():
+        raise _duplicate(outcome.code)
+
+
 @transaction.atomic
 def outcome_create(
     *,
+    actor: User,
     code: str,
     label: str,
     severity: int,
@@ -30,7 +47,7 @@ def outcome_create(
 ) -> Outcome:
     """Add an outcome. The code is stored lower-case, so ``Critical`` duplicates
     ``critical`` (409 ``duplicate_code``)."""
-    code = (code or "").strip().lower()
+    code = normalise_code(code)
     outcome = Outcome(
         code=code,
         label=label,
@@ -39,9 +56,8 @@ def outcome_create(
         is_active=is_active,
         sort_order=sort_order,
     )
-    outcome.full_clean(validate_unique=False, validate_constraints=False)
-    if Outcome.objects.filter(code__iexact=code).exists():
-        raise _duplicate(code)
+    outcome_check(outcome=outcome)
+    record_actor(outcome, actor)
     try:
         with transaction.atomic():
             # force_insert: with a natural primary key, save() would otherwise update a
@@ -56,6 +72,7 @@ def outcome_create(
 def outcome_update(
     *,
     outcome: Outcome,
+    actor: User,
     code: str | Unset = UNSET,
     label: str | Unset = UNSET,
     description: str | Unset = UNSET,
@@ -65,7 +82,7 @@ def outcome_update(
 ) -> Outcome:
     """Change label, description, severity, activity or order. The code never changes:
     passing a different ``code`` is a 400 ``code_immutable``."""
-    if code is not UNSET and (code or "").strip().lower() != outcome.code:
+    if code is not UNSET and normalise_code(code) != outcome.code:
         raise ValidationError(
             {
                 "code": ValidationError(
@@ -86,6 +103,7 @@ def outcome_update(
         },
     )
     outcome.full_clean(validate_unique=False, validate_constraints=False)
+    record_actor(outcome, actor)
     outcome.save()
     return outcome
 
@@ -94,8 +112,9 @@ EDITABLE_FIELDS = tuple(f for f in update_fields(outcome_update) if f != "code")
 
 
 @transaction.atomic
-def outcome_delete(*, outcome: Outcome) -> None:
+def outcome_delete(*, outcome: Outcome, actor: User) -> None:
     """Delete an outcome no interaction uses; otherwise 409 ``has_dependents``."""
+    record_actor(outcome, actor)
     try:
         with transaction.atomic():
             outcome.delete()

@@ -3,7 +3,7 @@ warning on registration, and the patient chart (the change page)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -15,9 +15,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from core.actors import actor_of
 from core.admin import OneAtATimeDeleteMixin, clinic_today, outcome_badge
 from patients.chart import chart_panels
-from patients.models import Patient
+from patients.models import Patient, PatientQuerySet
 from patients.services import EDITABLE_FIELDS, patient_create, patient_delete, patient_update
 from patients.timeline import InvalidCursor, decode_cursor, encode_cursor, timeline_page
 
@@ -108,7 +109,7 @@ class PatientAdmin(OneAtATimeDeleteMixin, admin.ModelAdmin[Patient]):
         term = search_term.replace("\x00", "").strip()
         if not term:
             return queryset, False
-        return queryset.search(term), False  # type: ignore[attr-defined]
+        return cast(PatientQuerySet, queryset).search(term), False
 
     @admin.display(description="Age")
     def age(self, patient: Patient) -> int:
@@ -124,14 +125,14 @@ class PatientAdmin(OneAtATimeDeleteMixin, admin.ModelAdmin[Patient]):
         # One write path: the same services as the API.
         data: dict[str, Any] = {name: form.cleaned_data.get(name) for name in EDITABLE_FIELDS}
         if change:
-            patient_update(patient=Patient.objects.get(pk=obj.pk), **data)
+            patient_update(patient=Patient.objects.get(pk=obj.pk), actor=actor_of(request), **data)
         else:
-            created = patient_create(**data)
+            created = patient_create(**data, actor=actor_of(request))
             obj.pk, obj.mrn = created.pk, created.mrn
             obj._state.adding = False
 
     def delete_model(self, request: HttpRequest, obj: Patient) -> None:
-        patient_delete(patient=obj)
+        patient_delete(patient=obj, actor=actor_of(request))
 
     def change_view(
         self,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
+from core.actors import record_actor
 from core.errors import Conflict, conflict_from_constraint, conflict_from_protected
 from core.updates import UNSET, Unset, model_update, update_fields
 from patients.errors import PatientErrorCode
@@ -35,9 +37,10 @@ def _ensure_email_free(patient: Patient) -> None:
         raise _duplicate_email()
 
 
-def _save(patient: Patient) -> Patient:
+def _save(patient: Patient, actor: User) -> Patient:
     patient.full_clean(validate_constraints=False)
     _ensure_email_free(patient)
+    record_actor(patient, actor)
     try:
         with transaction.atomic():
             patient.save()
@@ -50,6 +53,7 @@ def _save(patient: Patient) -> Patient:
 @transaction.atomic
 def patient_create(
     *,
+    actor: User,
     first_name: str,
     last_name: str,
     date_of_birth: date,
@@ -67,13 +71,14 @@ def patient_create(
         phone=phone,
     )
     patient.mrn = _next_mrn()
-    return _save(patient)
+    return _save(patient, actor)
 
 
 @transaction.atomic
 def patient_update(
     *,
     patient: Patient,
+    actor: User,
     first_name: str | Unset = UNSET,
     last_name: str | Unset = UNSET,
     date_of_birth: date | Unset = UNSET,
@@ -93,16 +98,17 @@ def patient_update(
             "phone": phone,
         },
     )
-    return _save(patient)
+    return _save(patient, actor)
 
 
 EDITABLE_FIELDS = update_fields(patient_update)
 
 
 @transaction.atomic
-def patient_delete(*, patient: Patient) -> None:
+def patient_delete(*, patient: Patient, actor: User) -> None:
     """Delete a patient no record refers to; otherwise 409 ``has_dependents`` naming them
     (the PROTECT foreign keys of appointments, interactions, notes, ... say who)."""
+    record_actor(patient, actor)
     try:
         with transaction.atomic():
             patient.delete()

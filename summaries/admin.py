@@ -82,7 +82,7 @@ class SummaryAdmin(admin.ModelAdmin[Summary]):
                 patient=patient,
                 audience=form.cleaned_data["audience"],
                 length=form.cleaned_data["length"],
-                requested_by=actor_of(request),
+                actor=actor_of(request),
             )
         except ApiError as exc:
             self.message_user(request, str(exc.detail), messages.ERROR)

@@ -87,7 +87,7 @@ def _request(
     patient: Patient,
     options: SummaryOptions,
     input_hash: str,
-    requested_by: User | None,
+    actor: User,
 ) -> tuple[Summary, bool]:
     with transaction.atomic():
         # Serialises concurrent requests for one patient, so that they share one job.
@@ -113,7 +113,7 @@ def _request(
             prompt_version=PROMPT_VERSION,
             deidentified=options.deidentify,
             input_hash=input_hash,
-            requested_by=requested_by,
+            requested_by=actor,
         )
         transaction.on_commit(partial(_enqueue, summary.pk, undo=partial(_forget, summary.pk)))
     # With eager Celery (the embedded default) the job has already run.
@@ -126,7 +126,7 @@ def summary_request(
     patient: Patient,
     audience: str,
     length: str,
-    requested_by: User | None,
+    actor: User,
     now: datetime | None = None,
 ) -> tuple[Summary, bool]:
     """Queue a summary of the patient's current record, or return the job that already
@@ -142,7 +142,7 @@ def summary_request(
         patient=patient,
         options=options,
         input_hash=compute_input_hash(record, options),
-        requested_by=requested_by,
+        actor=actor,
     )
 
 
@@ -152,7 +152,7 @@ def summary_current(
     audience: str,
     length: str,
     allow_stale: bool,
-    requested_by: User | None,
+    actor: User,
     now: datetime | None = None,
 ) -> CurrentSummary:
     """The newest succeeded summary of the current record, else the job that will make it.
@@ -183,16 +183,14 @@ def summary_current(
                         patient=patient,
                         options=options,
                         input_hash=input_hash,
-                        requested_by=requested_by,
+                        actor=actor,
                     )
                 except ServiceUnavailable:
                     logger.warning("stale summary %s served; refresh not queued", stale.pk)
             return CurrentSummary(stale, stale=True)
     if latest is not None and latest.status == SummaryStatus.FAILED:
         raise _failed(latest)
-    summary, _ = _request(
-        patient=patient, options=options, input_hash=input_hash, requested_by=requested_by
-    )
+    summary, _ = _request(patient=patient, options=options, input_hash=input_hash, actor=actor)
     if summary.status == SummaryStatus.FAILED:  # it ran (and failed) within the request
         raise _failed(summary)
     return CurrentSummary(summary)

@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
+from core.actors import actor_of
 from core.errors import ApiError
 from core.permissions import Role, role_of
 from transfers.formats import FileRejected
@@ -74,7 +75,7 @@ def import_view(
                 data=upload.read(),
                 file_name=upload.name or "",
                 options=options,
-                actor=request.user,
+                actor=actor_of(request),
                 request=request,
             )
         except FileRejected as exc:

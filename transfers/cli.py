@@ -51,9 +51,7 @@ def add_import_arguments(parser: CommandParser) -> None:
     parser.add_argument("--on-error", choices=["abort", "skip"], default="abort")
     parser.add_argument("--ignore-unknown-columns", action="store_true")
     parser.add_argument("--keep-mrn", action="store_true", help="Keep the file's MRNs.")
-    parser.add_argument(
-        "--user", help="Username recorded as the importer (default: none, a system import)."
-    )
+    add_actor_argument(parser, "importer")
 
 
 def add_export_arguments(parser: CommandParser) -> None:
@@ -63,3 +61,14 @@ def add_export_arguments(parser: CommandParser) -> None:
     )
     parser.add_argument("--fields", help="Comma-separated columns, in this order.")
     parser.add_argument("--include-contact", action="store_true", help="Include email and phone.")
+    add_actor_argument(parser, "exporter")
+
+
+def add_actor_argument(parser: CommandParser, role: str) -> None:
+    parser.add_argument(
+        "--actor",
+        "--user",
+        dest="actor",
+        metavar="USERNAME",
+        help=f"The user recorded as the {role} (default: the system account).",
+    )

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 
+from core.actors import actor_named
 from transfers import exporting
 from transfers.audit_hook import record_transfer
 from transfers.cli import Progress
@@ -20,20 +20,11 @@ from transfers.services import ensure_file_size
 MAX_ERRORS_SHOWN = 50
 
 
-def _user(username: str | None) -> User | None:
-    if not username:
-        return None
-    try:
-        return User.objects.get(username=username)
-    except User.DoesNotExist:
-        raise CommandError(f"No user named {username!r}.") from None
-
-
 def run_import_command(command: BaseCommand, kind: str, options: dict[str, Any]) -> None:
     path = Path(options["file"])
     if not path.is_file():
         raise CommandError(f"No such file: {path}")
-    actor = _user(options.get("user"))
+    actor = actor_named(options.get("actor"))
     data = path.read_bytes()
     settings_ = ImportOptions(
         dry_run=options["dry_run"],
@@ -109,9 +100,11 @@ def run_export_command(
         total=queryset.count(), label=f"Exporting {kind}", stream=command.stderr._out
     )
 
+    actor = actor_named(options.get("actor"))
+
     def done(rows: int) -> None:
         record_transfer(
-            actor=None,
+            actor=actor,
             action="export",
             resource=kind,
             rows=rows,

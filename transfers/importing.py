@@ -755,13 +755,13 @@ def refresh_latest_outcomes(patient_ids: Sequence[uuid.UUID]) -> None:
         )
 
 
-def _write_interactions(items: list[_InteractionRow], actor: User | None) -> None:
+def _write_interactions(items: list[_InteractionRow], actor: User) -> None:
     now = timezone.now()
     patient_ids = sorted({i.patient_id for i in items if i.patient_id}, key=str)
     # The interaction services' lock order: the patient rows first.
     for chunk in _chunks(patient_ids):
         list(Patient.objects.select_for_update().filter(pk__in=chunk).order_by("pk").values("pk"))
-    actor_id = actor.pk if actor is not None else None
+    actor_id = actor.pk
     if _use_copy():
         columns = (
             "id",
@@ -827,7 +827,7 @@ def import_interactions(
     parsed: ParsedFile,
     options: ImportOptions,
     *,
-    actor: User | None,
+    actor: User,
     progress: Progress | None = None,
     finish: Finish | None = None,
 ) -> ImportReport:
@@ -885,7 +885,7 @@ def run_import(
     kind: str,
     data: bytes | ParsedFile,
     options: ImportOptions,
-    actor: User | None,
+    actor: User,
     progress: Progress | None = None,
     finish: Finish | None = None,
 ) -> ImportReport:

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from core.actors import system_actor
 from core.errors import ApiError
 from transfers.audit_hook import record_transfer
 from transfers.errors import TransferErrorCode as Code
@@ -62,7 +63,9 @@ def import_job_run(*, job_id: uuid.UUID | str) -> str:
             kind=job.kind,
             data=data,
             options=options,
-            actor=job.created_by,
+            # Jobs are made by a signed-in user; one whose account was deleted since is
+            # finished by the system account.
+            actor=job.created_by or system_actor(),
             progress=progress,
             finish=lambda report: _finish_and_record(job, report),
         )

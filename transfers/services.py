@@ -15,7 +15,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.http import HttpRequest
@@ -41,10 +41,6 @@ from transfers.importing import (
 from transfers.models import ImportJob, ImportKind, ImportStatus
 
 logger = logging.getLogger("clinic.transfers")
-
-
-def _user(actor: User | AnonymousUser | None) -> User | None:
-    return actor if isinstance(actor, User) else None
 
 
 def max_file_bytes() -> int:
@@ -88,7 +84,7 @@ def import_submit(
     data: bytes,
     file_name: str,
     options: ImportOptions,
-    actor: User | AnonymousUser | None,
+    actor: User,
     request: HttpRequest | None = None,
 ) -> ImportReport | ImportJob:
     """Import ``data`` now (small files: the report) or queue it (large: the job).
@@ -115,7 +111,7 @@ def import_submit(
         # if the event cannot be stored, no row is imported. One that wrote nothing (a
         # dry run, a rejected file) is recorded afterwards.
         report = run_import(
-            kind=kind, data=parsed, options=options, actor=_user(actor), finish=record
+            kind=kind, data=parsed, options=options, actor=actor, finish=record
         )
         if not report.written:
             record(report)
@@ -127,7 +123,7 @@ def import_submit(
         file_format=parsed.format,
         options=options.as_dict(),
         total_rows=len(parsed.rows),
-        created_by=_user(actor),
+        created_by=actor,
     )
     job.file.save(f"{uuid.uuid4().hex}.{parsed.format}", ContentFile(data), save=False)
     job.save()
@@ -154,7 +150,7 @@ def _enqueue(job: ImportJob) -> None:
         ) from exc
 
 
-def import_job_retry(*, job: ImportJob, actor: User | AnonymousUser | None) -> ImportJob:
+def import_job_retry(*, job: ImportJob, actor: User) -> ImportJob:
     """Queue a failed job again. Safe: a failed job has written nothing.
 
     The job is locked and saved (not claimed with a queryset ``update()``), so the

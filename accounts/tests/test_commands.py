@@ -8,6 +8,7 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
+from core.actors import system_actor
 from core.permissions import Role, role_of
 from patients.models import Patient
 
@@ -77,7 +78,9 @@ def test_seed_demo_is_idempotent() -> None:
     # New patients continue after the demo MRNs.
     from patients.services import patient_create
 
-    new = patient_create(first_name="New", last_name="Person", date_of_birth=date(1990, 1, 1))
+    new = patient_create(
+        actor=system_actor(), first_name="New", last_name="Person", date_of_birth=date(1990, 1, 1)
+    )
     assert new.mrn not in mrns
     client = APIClient()
     token = client.post(

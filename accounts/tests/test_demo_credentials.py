@@ -15,6 +15,7 @@ from django.core.management import call_command
 
 from accounts.demo import DEMO_USERS
 from appointments.models import Appointment
+from core.actors import system_actor
 from core.tests.test_settings import PROD_ENV, _run
 from notes.models import Note, NoteStatus
 from patients.models import Patient
@@ -46,7 +47,9 @@ def test_production_seeding_generates_passwords_and_prints_them_once(settings) -
     assert "admin (password unchanged)" in second
     assert not re.search(r"\badmin/\S+ \(", second)
     admin = User.objects.get(username="admin")
-    assert admin.check_password(re.search(r"\badmin/(\S+) \(", first).group(1))  # type: ignore[union-attr]
+    printed = re.search(r"\badmin/(\S+) \(", first)
+    assert printed is not None
+    assert admin.check_password(printed.group(1))
 
 
 @pytest.mark.django_db
@@ -67,7 +70,12 @@ def test_bootstrap_seed_demo_on_a_database_with_patients_does_not_crash(settings
     settings.ENVIRONMENT = "production"
     # A real clinic's first patients took the MRNs the demo fixture uses.
     real = [
-        patient_create(first_name=f"Real{i}", last_name="Patient", date_of_birth=date(1970, 1, 1))
+        patient_create(
+            actor=system_actor(),
+            first_name=f"Real{i}",
+            last_name="Patient",
+            date_of_birth=date(1970, 1, 1),
+        )
         for i in range(3)
     ]
     assert real[0].mrn == "MRN-000001"
@@ -82,7 +90,12 @@ def test_bootstrap_seed_demo_on_a_database_with_patients_does_not_crash(settings
         assert not Appointment.objects.filter(patient=patient).exists()
     assert Patient.objects.count() > 3
     # New patients still get fresh MRNs afterwards.
-    later = patient_create(first_name="Later", last_name="Patient", date_of_birth=date(1980, 1, 1))
+    later = patient_create(
+        actor=system_actor(),
+        first_name="Later",
+        last_name="Patient",
+        date_of_birth=date(1980, 1, 1),
+    )
     assert not Patient.objects.filter(mrn=later.mrn).exclude(pk=later.pk).exists()
 
 

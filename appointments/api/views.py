@@ -119,17 +119,19 @@ class AppointmentViewSet(Audited, viewsets.ModelViewSet[Appointment]):
 
     def perform_create(self, serializer: BaseSerializer[Appointment]) -> None:
         serializer.instance = appointment_book(
-            **serializer.validated_data, booked_by=actor_of(self.request)
+            **serializer.validated_data, actor=actor_of(self.request)
         )
 
     def perform_update(self, serializer: BaseSerializer[Appointment]) -> None:
         assert serializer.instance is not None
         serializer.instance = appointment_reschedule(
-            appointment=serializer.instance, **serializer.validated_data
+            appointment=serializer.instance,
+            actor=actor_of(self.request),
+            **serializer.validated_data,
         )
 
     def perform_destroy(self, instance: Appointment) -> None:
-        appointment_delete(appointment=instance)
+        appointment_delete(appointment=instance, actor=actor_of(self.request))
 
     @extend_schema(
         summary="Cancel a scheduled appointment",
@@ -141,7 +143,9 @@ class AppointmentViewSet(Audited, viewsets.ModelViewSet[Appointment]):
         body = AppointmentCancelSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         done = appointment_cancel(
-            appointment=self.get_object(), reason=body.validated_data["reason"]
+            appointment=self.get_object(),
+            actor=actor_of(request),
+            reason=body.validated_data["reason"],
         )
         return Response(AppointmentSerializer(done).data, status=status.HTTP_200_OK)
 
@@ -153,7 +157,9 @@ class AppointmentViewSet(Audited, viewsets.ModelViewSet[Appointment]):
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, pk: str | None = None) -> Response:
         return Response(
-            AppointmentSerializer(appointment_complete(appointment=self.get_object())).data
+            AppointmentSerializer(
+                appointment_complete(appointment=self.get_object(), actor=actor_of(request))
+            ).data
         )
 
     @extend_schema(
@@ -164,7 +170,9 @@ class AppointmentViewSet(Audited, viewsets.ModelViewSet[Appointment]):
     @action(detail=True, methods=["post"], url_path="no-show")
     def no_show(self, request: Request, pk: str | None = None) -> Response:
         return Response(
-            AppointmentSerializer(appointment_mark_no_show(appointment=self.get_object())).data
+            AppointmentSerializer(
+                appointment_mark_no_show(appointment=self.get_object(), actor=actor_of(request))
+            ).data
         )
 
 

@@ -8,6 +8,7 @@ from appointments.models import Appointment, AppointmentStatus
 from appointments.services import appointment_book
 from appointments.tests.factories import PatientFactory
 from appointments.tests.helpers import at, future_weekday
+from core.actors import system_actor
 from doctors.models import Doctor
 from doctors.tests.factories import DoctorFactory
 
@@ -40,7 +41,11 @@ def test_admin_shows_the_api_conflict_message(admin_client):
     doctor = DoctorFactory.create()
     day = future_weekday()
     appointment_book(
-        patient=PatientFactory.create(), doctor=doctor, start_time=at(day, 9), duration_minutes=30
+        actor=system_actor(),
+        patient=PatientFactory.create(),
+        doctor=doctor,
+        start_time=at(day, 9),
+        duration_minutes=30,
     )
     response = admin_client.post(ADD, form(PatientFactory.create(), doctor, at(day, 9, 15)))
     assert response.status_code == 200
@@ -55,10 +60,18 @@ def test_admin_reschedule_conflict_is_a_form_error(admin_client):
     doctor = DoctorFactory.create()
     day = future_weekday()
     appointment_book(
-        patient=PatientFactory.create(), doctor=doctor, start_time=at(day, 9), duration_minutes=30
+        actor=system_actor(),
+        patient=PatientFactory.create(),
+        doctor=doctor,
+        start_time=at(day, 9),
+        duration_minutes=30,
     )
     moving = appointment_book(
-        patient=PatientFactory.create(), doctor=doctor, start_time=at(day, 11), duration_minutes=30
+        actor=system_actor(),
+        patient=PatientFactory.create(),
+        doctor=doctor,
+        start_time=at(day, 11),
+        duration_minutes=30,
     )
     url = f"/admin/appointments/appointment/{moving.pk}/change/"
     response = admin_client.post(url, form(moving.patient, doctor, at(day, 9)))
@@ -70,6 +83,7 @@ def test_admin_reschedule_conflict_is_a_form_error(admin_client):
 
 def test_admin_cancel_action(admin_client):
     appointment = appointment_book(
+        actor=system_actor(),
         patient=PatientFactory.create(),
         doctor=DoctorFactory.create(),
         start_time=at(future_weekday(), 9),
@@ -103,6 +117,7 @@ def test_admin_duplicate_doctor_email_is_a_form_error(admin_client):
 def test_admin_toggle_status_lists_future_appointments(admin_client):
     doctor = DoctorFactory.create()
     appointment_book(
+        actor=system_actor(),
         patient=PatientFactory.create(),
         doctor=doctor,
         start_time=at(future_weekday(), 9),

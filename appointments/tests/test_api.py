@@ -14,6 +14,7 @@ from appointments.models import Appointment, AppointmentStatus
 from appointments.services import appointment_book
 from appointments.tests.factories import AppointmentFactory, PatientFactory
 from appointments.tests.helpers import at, future_weekday
+from core.actors import system_actor
 from core.permissions import Role
 from doctors.tests.factories import DoctorFactory
 
@@ -126,10 +127,18 @@ def test_double_booking_is_a_409_with_context(provider_client, day):
 def test_patch_reschedules_through_the_same_rules(provider_client, day):
     doctor = DoctorFactory.create()
     appointment = appointment_book(
-        patient=PatientFactory.create(), doctor=doctor, start_time=at(day, 9), duration_minutes=30
+        actor=system_actor(),
+        patient=PatientFactory.create(),
+        doctor=doctor,
+        start_time=at(day, 9),
+        duration_minutes=30,
     )
     blocker = appointment_book(
-        patient=PatientFactory.create(), doctor=doctor, start_time=at(day, 11), duration_minutes=30
+        actor=system_actor(),
+        patient=PatientFactory.create(),
+        doctor=doctor,
+        start_time=at(day, 11),
+        duration_minutes=30,
     )
     url = f"{URL}{appointment.pk}/"
     moved = provider_client.patch(url, {"start_time": at(day, 9, 15).isoformat()}, format="json")

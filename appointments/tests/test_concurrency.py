@@ -12,6 +12,7 @@ from appointments.models import Appointment
 from appointments.services import appointment_book
 from appointments.tests.factories import PatientFactory
 from appointments.tests.helpers import at, future_weekday
+from core.actors import system_actor
 from core.errors import Conflict
 from doctors.tests.factories import DoctorFactory
 
@@ -34,6 +35,7 @@ def test_concurrent_overlapping_bookings_create_exactly_one():
             barrier.wait()
             # Each start is a minute later; with 30 minutes every pair overlaps.
             appointment_book(
+                actor=system_actor(),
                 patient=patients[index],
                 doctor=doctor,
                 start_time=at(day, 9, index),

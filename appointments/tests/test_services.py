@@ -19,6 +19,7 @@ from appointments.services import (
 )
 from appointments.tests.factories import AppointmentFactory, PatientFactory
 from appointments.tests.helpers import at, future_weekday
+from core.actors import system_actor
 from core.errors import Conflict
 from doctors.tests.factories import DoctorFactory
 
@@ -29,6 +30,7 @@ def book(**kwargs):
     kwargs.setdefault("patient", PatientFactory.create())
     kwargs.setdefault("doctor", DoctorFactory.create())
     kwargs.setdefault("duration_minutes", 30)
+    kwargs.setdefault("actor", system_actor())
     return appointment_book(**kwargs)
 
 
@@ -153,7 +155,7 @@ def test_appointments_that_are_not_scheduled_never_block(day, status):
 def test_a_cancelled_slot_is_bookable_again(day):
     doctor = DoctorFactory.create()
     first = book(doctor=doctor, start_time=at(day, 9))
-    appointment_cancel(appointment=first, reason="Patient is travelling")
+    appointment_cancel(actor=system_actor(), appointment=first, reason="Patient is travelling")
     second = book(doctor=doctor, start_time=at(day, 9))
     assert Appointment.objects.scheduled().get() == second
 
@@ -177,7 +179,9 @@ def test_times_in_different_offsets_are_compared_as_instants():
 
 def test_reschedule_overlapping_its_own_old_slot_is_allowed(day):
     appointment = book(start_time=at(day, 9), duration_minutes=60)
-    moved = appointment_reschedule(appointment=appointment, start_time=at(day, 9, 15))
+    moved = appointment_reschedule(
+        actor=system_actor(), appointment=appointment, start_time=at(day, 9, 15)
+    )
     assert (moved.start_time, moved.end_time) == (at(day, 9, 15), at(day, 10, 15))
 
 
@@ -186,22 +190,28 @@ def test_reschedule_rechecks_every_rule(day):
     other = book(doctor=doctor, start_time=at(day, 11))
     appointment = book(doctor=doctor, start_time=at(day, 9))
     with pytest.raises(Conflict) as exc:
-        appointment_reschedule(appointment=appointment, start_time=at(day, 11, 15))
+        appointment_reschedule(
+            actor=system_actor(), appointment=appointment, start_time=at(day, 11, 15)
+        )
     assert exc.value.context["conflicting_appointment_id"] == str(other.pk)
     with pytest.raises(ValidationError):
-        appointment_reschedule(appointment=appointment, duration_minutes=181)
+        appointment_reschedule(actor=system_actor(), appointment=appointment, duration_minutes=181)
     with pytest.raises(ValidationError):
         appointment_reschedule(
-            appointment=appointment, start_time=timezone.now() - timedelta(hours=1)
+            actor=system_actor(),
+            appointment=appointment,
+            start_time=timezone.now() - timedelta(hours=1),
         )
     with pytest.raises(Conflict) as exc:
         appointment_reschedule(
-            appointment=appointment, doctor=DoctorFactory.create(is_active=False)
+            actor=system_actor(),
+            appointment=appointment,
+            doctor=DoctorFactory.create(is_active=False),
         )
     assert exc.value.error_code == "doctor_inactive"
     busy_patient = book(start_time=at(day, 9)).patient
     with pytest.raises(Conflict) as exc:
-        appointment_reschedule(appointment=appointment, patient=busy_patient)
+        appointment_reschedule(actor=system_actor(), appointment=appointment, patient=busy_patient)
     assert exc.value.error_code == "patient_conflict"
     appointment.refresh_from_db()
     assert appointment.start_time == at(day, 9)
@@ -210,19 +220,21 @@ def test_reschedule_rechecks_every_rule(day):
 
 def test_reschedule_of_a_cancelled_appointment_is_refused(day):
     appointment = book(start_time=at(day, 9))
-    appointment_cancel(appointment=appointment)
+    appointment_cancel(actor=system_actor(), appointment=appointment)
     with pytest.raises(Conflict) as exc:
-        appointment_reschedule(appointment=appointment, start_time=at(day, 10))
+        appointment_reschedule(
+            actor=system_actor(), appointment=appointment, start_time=at(day, 10)
+        )
     assert exc.value.error_code == "already_cancelled"
 
 
 def test_cancelling_twice_is_a_conflict(day):
     appointment = book(start_time=at(day, 9))
-    cancelled = appointment_cancel(appointment=appointment, reason=" Sick ")
+    cancelled = appointment_cancel(actor=system_actor(), appointment=appointment, reason=" Sick ")
     assert cancelled.cancellation_reason == "Sick"
     assert cancelled.cancelled_at is not None
     with pytest.raises(Conflict) as exc:
-        appointment_cancel(appointment=appointment)
+        appointment_cancel(actor=system_actor(), appointment=appointment)
     assert exc.value.error_code == "already_cancelled"
 
 
@@ -236,11 +248,11 @@ def test_cancelling_twice_is_a_conflict(day):
 def test_complete_and_no_show_only_once_started(day, service, status):
     appointment = book(start_time=at(day, 9))
     with pytest.raises(Conflict) as exc:
-        service(appointment=appointment, now=at(day, 8, 59))
+        service(appointment=appointment, actor=system_actor(), now=at(day, 8, 59))
     assert exc.value.error_code == "not_started"
-    assert service(appointment=appointment, now=at(day, 9)).status == status
+    assert service(appointment=appointment, actor=system_actor(), now=at(day, 9)).status == status
     with pytest.raises(Conflict) as exc:
-        service(appointment=appointment, now=at(day, 9, 5))
+        service(appointment=appointment, actor=system_actor(), now=at(day, 9, 5))
     assert exc.value.error_code == "not_scheduled"
 
 

@@ -75,7 +75,7 @@ def build_clinic() -> Clinic:
         doctor=doctor,
         start_time=next_weekday_at(10),
         duration_minutes=30,
-        booked_by=users["provider"],
+        actor=users["provider"],
         reason="Check-up",
     )
     outcome = Outcome.objects.get(code="monitor")
@@ -83,7 +83,7 @@ def build_clinic() -> Clinic:
         patient=patient,
         outcome=outcome,
         notes="Blood pressure high.",
-        recorded_by=users["provider"],
+        actor=users["provider"],
     )
     note = make_note(patient=patient, author=users["provider"])
     summary = cast(Summary, SummaryFactory(patient=patient))

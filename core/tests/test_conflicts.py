@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.actors import system_actor
 from core.errors import Conflict, CoreErrorCode, conflict_from_constraint, violated_constraint
 from doctors.models import EMAIL_UNIQUE as DOCTOR_EMAIL_UNIQUE
 from doctors.models import USER_UNIQUE
@@ -120,6 +121,8 @@ def test_amendment_race_is_409_not_current() -> None:
     # have done between our lock and our insert).
     InteractionFactory.create(patient=target.patient, amends=target)
     with pytest.raises(Conflict) as caught:
-        interaction_amend(interaction=target, notes="Corrected.", now=timezone.now())
+        interaction_amend(
+            actor=system_actor(), interaction=target, notes="Corrected.", now=timezone.now()
+        )
     assert caught.value.error_code == "not_current"
     assert Interaction.objects.filter(amends=target).count() == 1

@@ -3,6 +3,7 @@ shows the API's own message. One test per rule, as the seeded Provider or Admin.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.models import Appointment, AppointmentStatus
+from core.actors import system_actor
 from core.tests.console_helpers import build_clinic, login, next_weekday_at
 from doctors.services import doctor_toggle_status
 from interactions.models import Interaction
@@ -81,7 +83,7 @@ def test_booking_outside_opening_hours_warns_but_books() -> None:
 
 def test_inactive_doctor_is_not_offered_and_cannot_be_booked() -> None:
     clinic = build_clinic()
-    doctor_toggle_status(doctor=clinic.doctor)
+    doctor_toggle_status(actor=system_actor(), doctor=clinic.doctor)
     client = login("provider")
     picker = client.get(
         reverse("admin:autocomplete"),
@@ -133,7 +135,7 @@ def test_signed_note_is_locked_in_the_console() -> None:
     clinic = build_clinic()
     note_sign(
         note=clinic.note,
-        signer=clinic.users["provider"],
+        actor=clinic.users["provider"],
         password="provider-demo-pass",
         meaning="authorship",
     )
@@ -306,3 +308,116 @@ def test_a_role_admin_cannot_change_a_superuser() -> None:
         client.post(reverse("admin:auth_user_delete", args=[root.pk]), {"post": "yes"}).status_code
         == 403
     )
+
+
+def _api_detail(method: str, path: str, body: Mapping[str, object]) -> str:
+    """What the API answers an Admin for the same request (its 409's wording)."""
+    from django.contrib.auth.models import User
+    from rest_framework.test import APIClient
+
+    from accounts.services import token_issue
+    from core.tests.console_helpers import PASSWORDS
+
+    assert "admin" in PASSWORDS
+    token, _ = token_issue(user=User.objects.get(username="admin"))
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = getattr(api, method)(path, body, format="json")
+    assert response.status_code == 409, response.json()
+    return str(response.json()["detail"])
+
+
+def test_duplicate_doctor_email_shows_the_api_message_and_writes_nothing() -> None:
+    from doctors.models import Doctor
+
+    clinic = build_clinic()
+    client = login("admin")
+    body = {"full_name": "Dr. Twin", "specialty": "GP", "email": clinic.doctor.email.upper()}
+    response = client.post(reverse("admin:doctors_doctor_add"), {**body, "phone": ""})
+    assert response.status_code == 200
+    expected = _api_detail("post", "/api/v1/doctors/", body)
+    assert expected == "A doctor with this email already exists."
+    assert expected in response.content.decode()
+    assert "Constraint" not in response.content.decode()
+    assert not Doctor.objects.filter(full_name="Dr. Twin").exists()
+
+
+def test_linking_an_account_to_a_second_doctor_shows_the_api_message() -> None:
+    from doctors.tests.factories import DoctorFactory
+
+    clinic = build_clinic()
+    clinic.doctor.user = clinic.users["provider"]
+    clinic.doctor.save()
+    other = DoctorFactory.create(full_name="Dr. Other")
+    client = login("admin")
+    response = client.post(
+        reverse("admin:doctors_doctor_change", args=[other.pk]),
+        {
+            "full_name": other.full_name,
+            "specialty": other.specialty,
+            "email": other.email,
+            "phone": "",
+            "user": str(clinic.users["provider"].pk),
+        },
+    )
+    assert response.status_code == 200
+    expected = _api_detail(
+        "patch", f"/api/v1/doctors/{other.pk}/", {"user_id": clinic.users["provider"].pk}
+    )
+    assert expected in response.content.decode()
+    other.refresh_from_db()
+    assert other.user_id is None
+
+
+def test_doctor_edits_save_through_the_service_as_the_admin() -> None:
+    from django.apps import apps
+
+    clinic = build_clinic()
+    client = login("admin")
+    response = client.post(
+        reverse("admin:doctors_doctor_change", args=[clinic.doctor.pk]),
+        {
+            "full_name": "Dr. Ana Ortiz-Reyes",
+            "specialty": clinic.doctor.specialty,
+            "email": clinic.doctor.email,
+            "phone": "",
+        },
+    )
+    assert response.status_code == 302
+    clinic.doctor.refresh_from_db()
+    assert clinic.doctor.full_name == "Dr. Ana Ortiz-Reyes"
+    history = apps.get_model("audit", "HistoricalDoctor").objects.filter(id=clinic.doctor.pk)
+    assert history.latest("history_date").history_user == clinic.users["admin"]
+
+
+def test_duplicate_outcome_code_shows_the_api_message_and_writes_nothing() -> None:
+    from outcomes.models import Outcome
+
+    clinic = build_clinic()
+    client = login("admin")
+    before = Outcome.objects.count()
+    response = client.post(
+        reverse("admin:outcomes_outcome_add"),
+        {"code": " Monitor ", "label": "Again", "severity": 1, "sort_order": 5},
+    )
+    assert response.status_code == 200
+    expected = _api_detail(
+        "post", "/api/v1/outcomes/", {"code": "MONITOR", "label": "Again", "severity": 1}
+    )
+    assert expected == "An outcome with the code 'monitor' already exists."
+    assert expected in response.content.decode().replace("&#x27;", "'")
+    assert Outcome.objects.count() == before
+    assert clinic.outcome.label == Outcome.objects.get(pk="monitor").label
+
+
+def test_new_outcome_code_is_stored_as_the_api_stores_it() -> None:
+    from outcomes.models import Outcome
+
+    build_clinic()
+    client = login("admin")
+    response = client.post(
+        reverse("admin:outcomes_outcome_add"),
+        {"code": " Urgent-Care ", "label": "Urgent care", "severity": 2, "sort_order": 5},
+    )
+    assert response.status_code == 302
+    assert Outcome.objects.get(pk="urgent-care").label == "Urgent care"

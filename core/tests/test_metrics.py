@@ -10,6 +10,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from appointments.services import appointment_book
+from core.actors import system_actor
 from doctors.tests.factories import DoctorFactory
 from patients.tests.factories import PatientFactory
 
@@ -64,11 +65,19 @@ def test_domain_counters_move_with_bookings(
     before = _scrape(api_client)
     with django_capture_on_commit_callbacks(execute=True):
         appointment_book(
-            patient=PatientFactory.create(), doctor=doctor, start_time=start, duration_minutes=30
+            actor=system_actor(),
+            patient=PatientFactory.create(),
+            doctor=doctor,
+            start_time=start,
+            duration_minutes=30,
         )
     with pytest.raises(Exception, match="overlaps"):
         appointment_book(
-            patient=PatientFactory.create(), doctor=doctor, start_time=start, duration_minutes=30
+            actor=system_actor(),
+            patient=PatientFactory.create(),
+            doctor=doctor,
+            start_time=start,
+            duration_minutes=30,
         )
     after = _scrape(api_client)
     assert (
@@ -120,7 +129,10 @@ def test_interactions_counted_by_outcome(
     before = _scrape(api_client)
     with django_capture_on_commit_callbacks(execute=True):
         interaction_record(
-            patient=PatientFactory.create(), outcome=Outcome.objects.get(code="critical"), notes=""
+            actor=system_actor(),
+            patient=PatientFactory.create(),
+            outcome=Outcome.objects.get(code="critical"),
+            notes="",
         )
     after = _scrape(api_client)
     delta = _value(after, "clinic_interactions_recorded_total", outcome="critical") - _value(

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.test import RequestFactory
 
-from core.actors import actor_of
+from core.actors import actor_of, system_actor
 from core.updates import update_fields
 from doctors.services import doctor_update
 from doctors.tests.factories import DoctorFactory
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 def test_only_given_fields_change_and_none_clears() -> None:
     patient = PatientFactory.create(first_name="Ann", phone="+14155550101")
-    patient_update(patient=patient, phone=None)
+    patient_update(actor=system_actor(), patient=patient, phone=None)
     patient.refresh_from_db()
     assert (patient.first_name, patient.phone) == ("Ann", None)
 
@@ -29,7 +29,7 @@ def test_unknown_field_is_refused() -> None:
     doctor = DoctorFactory.create()
     changes: dict[str, Any] = {"ful_name": "Typo"}
     with pytest.raises(TypeError, match="ful_name"):
-        doctor_update(doctor=doctor, **changes)
+        doctor_update(doctor=doctor, actor=system_actor(), **changes)
 
 
 def test_the_admin_form_offers_the_services_fields() -> None:

@@ -12,6 +12,7 @@ from rest_framework.serializers import BaseSerializer
 
 from audit.models import Action
 from audit.views import Audited
+from core.actors import actor_of
 from core.errors import CoreErrorCode
 from core.permissions import Configuration
 from doctors.api.serializers import (
@@ -59,14 +60,18 @@ class DoctorViewSet(Audited, viewsets.ModelViewSet[Doctor]):
     }
 
     def perform_create(self, serializer: BaseSerializer[Doctor]) -> None:
-        serializer.instance = doctor_create(**serializer.validated_data)
+        serializer.instance = doctor_create(
+            **serializer.validated_data, actor=actor_of(self.request)
+        )
 
     def perform_update(self, serializer: BaseSerializer[Doctor]) -> None:
         assert serializer.instance is not None
-        serializer.instance = doctor_update(doctor=serializer.instance, **serializer.validated_data)
+        serializer.instance = doctor_update(
+            doctor=serializer.instance, actor=actor_of(self.request), **serializer.validated_data
+        )
 
     def perform_destroy(self, instance: Doctor) -> None:
-        doctor_delete(doctor=instance)
+        doctor_delete(doctor=instance, actor=actor_of(self.request))
 
     @extend_schema(
         summary="Activate or deactivate a doctor",
@@ -77,6 +82,6 @@ class DoctorViewSet(Audited, viewsets.ModelViewSet[Doctor]):
     )
     @action(detail=True, methods=["post", "put"], url_path="toggle-status")
     def toggle_status(self, request: Request, pk: str | None = None) -> Response:
-        change = doctor_toggle_status(doctor=self.get_object())
+        change = doctor_toggle_status(doctor=self.get_object(), actor=actor_of(request))
         future = DoctorAppointmentSerializer(change.future_appointments, many=True).data
         return Response({**DoctorSerializer(change.doctor).data, "future_appointments": future})

@@ -11,6 +11,7 @@ from appointments.models import AppointmentStatus
 from appointments.services import appointment_book
 from appointments.tests.factories import AppointmentFactory, PatientFactory
 from appointments.tests.helpers import at, future_weekday
+from core.actors import system_actor
 from core.permissions import Role
 from doctors.models import Doctor
 from doctors.tests.factories import DoctorFactory
@@ -88,7 +89,11 @@ def test_toggle_status_reports_future_appointments_without_cancelling(admin_clie
     doctor = DoctorFactory.create()
     day = future_weekday()
     future = appointment_book(
-        patient=PatientFactory.create(), doctor=doctor, start_time=at(day, 9), duration_minutes=30
+        actor=system_actor(),
+        patient=PatientFactory.create(),
+        doctor=doctor,
+        start_time=at(day, 9),
+        duration_minutes=30,
     )
     AppointmentFactory.create(doctor=doctor, start_time=timezone.now() - timedelta(days=2))
     AppointmentFactory.create(
@@ -142,7 +147,11 @@ def test_availability_is_the_grid_inside_opening_hours_minus_bookings(viewer_cli
     assert all_free[-1] == at(day, 17, 30)
     assert len(all_free) == 39  # 08:00 ... 17:30 every 15 minutes
     appointment_book(
-        patient=PatientFactory.create(), doctor=doctor, start_time=at(day, 9), duration_minutes=60
+        actor=system_actor(),
+        patient=PatientFactory.create(),
+        doctor=doctor,
+        start_time=at(day, 9),
+        duration_minutes=60,
     )
     free = slots(viewer_client, doctor, date=str(day), duration=30)
     taken = {at(day, 8, 45), at(day, 9), at(day, 9, 15), at(day, 9, 30), at(day, 9, 45)}

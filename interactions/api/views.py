@@ -119,7 +119,7 @@ class InteractionViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         body = InteractionCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        interaction = interaction_record(**body.validated_data, recorded_by=actor_of(request))
+        interaction = interaction_record(**body.validated_data, actor=actor_of(request))
         return Response(InteractionSerializer(interaction).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -138,7 +138,7 @@ class InteractionViewSet(
         body = InteractionAmendSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         amendment = interaction_amend(
-            interaction=self.get_object(), amended_by=actor_of(request), **body.validated_data
+            interaction=self.get_object(), actor=actor_of(request), **body.validated_data
         )
         return Response(InteractionSerializer(amendment).data, status=status.HTTP_201_CREATED)
 
@@ -158,7 +158,7 @@ class InteractionViewSet(
         retracted = interaction_retract(
             interaction=self.get_object(),
             reason=body.validated_data["reason"],
-            retracted_by=actor_of(request),
+            actor=actor_of(request),
         )
         return Response(InteractionSerializer(retracted).data)
 

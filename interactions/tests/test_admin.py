@@ -8,6 +8,7 @@ from django.contrib.auth.models import Permission, User
 from django.test import Client
 
 from appointments.tests.factories import PatientFactory
+from core.actors import system_actor
 from core.permissions import Role
 from interactions.models import Interaction, InteractionStatus
 from interactions.services import interaction_record
@@ -29,7 +30,10 @@ def staff(make_user) -> Client:
 @pytest.fixture
 def interaction():
     return interaction_record(
-        patient=PatientFactory.create(), outcome=Outcome.objects.get(pk="healthy"), notes="Fine"
+        actor=system_actor(),
+        patient=PatientFactory.create(),
+        outcome=Outcome.objects.get(pk="healthy"),
+        notes="Fine",
     )
 
 

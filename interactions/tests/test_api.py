@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from appointments.tests.factories import AppointmentFactory, PatientFactory
+from core.actors import system_actor
 from core.permissions import Role
 from doctors.tests.factories import DoctorFactory
 from interactions.models import Interaction, InteractionStatus
@@ -253,13 +254,14 @@ def test_list_query_count_does_not_grow_with_page_size(
     patient = PatientFactory.create()
     for i in range(12):
         original = interaction_record(
+            actor=system_actor(),
             patient=patient,
             outcome=outcome("healthy"),
             occurred_at=ago(days=i + 1),
             doctor=DoctorFactory.create(),
         )
         if i % 3 == 0:
-            interaction_amend(interaction=original, notes="Corrected")
+            interaction_amend(actor=system_actor(), interaction=original, notes="Corrected")
     for url in (URL, f"/api/v1/patients/{patient.pk}/interactions/"):
         counts = {}
         for size in (5, 50):
@@ -288,6 +290,7 @@ def test_no_put_patch_or_delete(request, client, method):
 
 def test_amend_creates_a_new_entry_and_marks_the_old_one(provider_client):
     original = interaction_record(
+        actor=system_actor(),
         patient=PatientFactory.create(),
         outcome=outcome("healthy"),
         notes="Fine",
@@ -324,7 +327,9 @@ def test_amend_creates_a_new_entry_and_marks_the_old_one(provider_client):
 
 
 def test_retract_needs_a_reason_and_keeps_the_row(provider_client):
-    interaction = interaction_record(patient=PatientFactory.create(), outcome=outcome("monitor"))
+    interaction = interaction_record(
+        actor=system_actor(), patient=PatientFactory.create(), outcome=outcome("monitor")
+    )
     url = f"{URL}{interaction.pk}/retract/"
     for body in ({}, {"reason": ""}, {"reason": "   "}):
         response = provider_client.post(url, body, format="json")
@@ -348,7 +353,9 @@ def test_retract_needs_a_reason_and_keeps_the_row(provider_client):
 
 def test_amend_validates_like_a_new_entry(provider_client):
     OutcomeFactory.create(code="retired", is_active=False)
-    interaction = interaction_record(patient=PatientFactory.create(), outcome=outcome("healthy"))
+    interaction = interaction_record(
+        actor=system_actor(), patient=PatientFactory.create(), outcome=outcome("healthy")
+    )
     url = f"{URL}{interaction.pk}/amend/"
     cases = [
         ({}, ("non_field_errors", "no_changes")),
@@ -373,7 +380,9 @@ def test_amend_validates_like_a_new_entry(provider_client):
 
 def test_amend_may_keep_an_outcome_that_became_inactive(provider_client):
     retiring = OutcomeFactory.create(code="retiring")
-    interaction = interaction_record(patient=PatientFactory.create(), outcome=retiring)
+    interaction = interaction_record(
+        actor=system_actor(), patient=PatientFactory.create(), outcome=retiring
+    )
     retiring.is_active = False
     retiring.save()
     response = provider_client.post(
@@ -440,6 +449,7 @@ def test_anonymous_is_401(api_client, method):
 def test_services_refuse_a_naive_time():
     with pytest.raises(ValidationError) as exc:
         interaction_record(
+            actor=system_actor(),
             patient=PatientFactory.create(),
             outcome=outcome("healthy"),
             occurred_at=datetime(2026, 1, 1, 9, 0),
@@ -458,6 +468,7 @@ def test_an_appointment_with_interactions_cannot_be_deleted(admin_client_api) ->
         start_time=timezone.now() - timedelta(hours=2), status="completed"
     )
     interaction_record(
+        actor=system_actor(),
         patient=appointment.patient,
         outcome=Outcome.objects.get(code="healthy"),
         appointment=appointment,
@@ -479,6 +490,7 @@ def test_the_admin_refuses_to_delete_an_appointment_with_interactions(admin_clie
         start_time=timezone.now() - timedelta(hours=2), status="completed"
     )
     interaction_record(
+        actor=system_actor(),
         patient=appointment.patient,
         outcome=Outcome.objects.get(code="healthy"),
         appointment=appointment,

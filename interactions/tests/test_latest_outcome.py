@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from appointments.tests.factories import PatientFactory
+from core.actors import system_actor
 from interactions.services import (
     interaction_amend,
     interaction_record,
@@ -40,12 +41,16 @@ def latest(client, patient):
 def test_null_without_interactions_then_the_newest_current_one(viewer_client):
     patient = PatientFactory.create()
     assert latest(viewer_client, patient) is None
-    interaction_record(patient=patient, outcome=outcome("monitor"), occurred_at=ago(days=2))
+    interaction_record(
+        actor=system_actor(), patient=patient, outcome=outcome("monitor"), occurred_at=ago(days=2)
+    )
     newest = interaction_record(
-        patient=patient, outcome=outcome("critical"), occurred_at=ago(days=1)
+        actor=system_actor(), patient=patient, outcome=outcome("critical"), occurred_at=ago(days=1)
     )
     # Recorded later but happened earlier: does not replace the newest.
-    interaction_record(patient=patient, outcome=outcome("healthy"), occurred_at=ago(days=3))
+    interaction_record(
+        actor=system_actor(), patient=patient, outcome=outcome("healthy"), occurred_at=ago(days=3)
+    )
     shown = latest(viewer_client, patient)
     assert shown == {
         "code": "critical",
@@ -58,29 +63,39 @@ def test_null_without_interactions_then_the_newest_current_one(viewer_client):
 
 def test_follows_amendments_and_retractions(viewer_client):
     patient = PatientFactory.create()
-    older = interaction_record(patient=patient, outcome=outcome("monitor"), occurred_at=ago(days=5))
-    newer = interaction_record(patient=patient, outcome=outcome("healthy"), occurred_at=ago(days=1))
+    older = interaction_record(
+        actor=system_actor(), patient=patient, outcome=outcome("monitor"), occurred_at=ago(days=5)
+    )
+    newer = interaction_record(
+        actor=system_actor(), patient=patient, outcome=outcome("healthy"), occurred_at=ago(days=1)
+    )
     assert latest(viewer_client, patient)["code"] == "healthy"
 
-    amendment = interaction_amend(interaction=newer, outcome=outcome("critical"))
+    amendment = interaction_amend(
+        actor=system_actor(), interaction=newer, outcome=outcome("critical")
+    )
     assert latest(viewer_client, patient)["code"] == "critical"
 
     # An amendment that moves the entry before the other one hands "latest" over.
-    moved = interaction_amend(interaction=amendment, occurred_at=ago(days=9))
+    moved = interaction_amend(actor=system_actor(), interaction=amendment, occurred_at=ago(days=9))
     assert latest(viewer_client, patient)["code"] == "monitor"
 
-    interaction_retract(interaction=older, reason="Wrong patient")
+    interaction_retract(actor=system_actor(), interaction=older, reason="Wrong patient")
     assert latest(viewer_client, patient)["code"] == "critical"
 
-    interaction_retract(interaction=moved, reason="Entered in error")
+    interaction_retract(actor=system_actor(), interaction=moved, reason="Entered in error")
     assert latest(viewer_client, patient) is None
 
 
 def test_equal_occurred_at_the_later_record_wins():
     patient = PatientFactory.create()
     when = ago(hours=2)
-    interaction_record(patient=patient, outcome=outcome("healthy"), occurred_at=when)
-    interaction_record(patient=patient, outcome=outcome("critical"), occurred_at=when)
+    interaction_record(
+        actor=system_actor(), patient=patient, outcome=outcome("healthy"), occurred_at=when
+    )
+    interaction_record(
+        actor=system_actor(), patient=patient, outcome=outcome("critical"), occurred_at=when
+    )
     assert Patient.objects.get(pk=patient.pk).latest_outcome_id == "critical"
 
 
@@ -88,9 +103,18 @@ def test_critical_filter(viewer_client):
     critical = PatientFactory.create(last_name="Critical")
     recovered = PatientFactory.create(last_name="Recovered")
     PatientFactory.create(last_name="Never seen")
-    interaction_record(patient=critical, outcome=outcome("critical"), occurred_at=ago(days=1))
-    interaction_record(patient=recovered, outcome=outcome("critical"), occurred_at=ago(days=2))
-    interaction_record(patient=recovered, outcome=outcome("healthy"), occurred_at=ago(days=1))
+    interaction_record(
+        actor=system_actor(), patient=critical, outcome=outcome("critical"), occurred_at=ago(days=1)
+    )
+    interaction_record(
+        actor=system_actor(),
+        patient=recovered,
+        outcome=outcome("critical"),
+        occurred_at=ago(days=2),
+    )
+    interaction_record(
+        actor=system_actor(), patient=recovered, outcome=outcome("healthy"), occurred_at=ago(days=1)
+    )
     response = viewer_client.get(PATIENTS, {"latest_outcome": "critical"})
     assert response.status_code == 200
     assert [p["last_name"] for p in response.json()["results"]] == ["Critical"]
@@ -106,7 +130,9 @@ def test_patient_list_embeds_it_without_an_n_plus_1(viewer_client, django_assert
         patient = PatientFactory.create()
         if i % 4:
             interaction_record(
-                patient=patient, outcome=outcome(["healthy", "monitor", "critical"][i % 3])
+                actor=system_actor(),
+                patient=patient,
+                outcome=outcome(["healthy", "monitor", "critical"][i % 3]),
             )
     counts = {}
     for size in (5, 50):
@@ -126,7 +152,7 @@ def test_patient_list_embeds_it_without_an_n_plus_1(viewer_client, django_assert
 
 def test_rebuild_restores_what_a_fixture_load_reset():
     patient = PatientFactory.create()
-    interaction_record(patient=patient, outcome=outcome("monitor"))
+    interaction_record(actor=system_actor(), patient=patient, outcome=outcome("monitor"))
     Patient.objects.filter(pk=patient.pk).update(latest_outcome=None, latest_outcome_at=None)
     assert latest_outcome_rebuild() == 1
     assert Patient.objects.get(pk=patient.pk).latest_outcome_id == "monitor"

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
+from core.actors import system_actor
 from core.errors import Conflict
 from doctors import demo as doctors_demo
 from interactions import demo
@@ -51,7 +52,9 @@ def test_concurrent_corrections_cannot_both_succeed(second):
     patient = Patient.objects.create(
         mrn="MRN-C00001", first_name="Con", last_name="Current", date_of_birth="1980-01-01"
     )
-    target = interaction_record(patient=patient, outcome=Outcome.objects.get(pk="healthy"))
+    target = interaction_record(
+        actor=system_actor(), patient=patient, outcome=Outcome.objects.get(pk="healthy")
+    )
     barrier = threading.Barrier(2)
     results: list[str] = []
 
@@ -59,9 +62,11 @@ def test_concurrent_corrections_cannot_both_succeed(second):
         try:
             barrier.wait()
             if kind == "amend":
-                interaction_amend(interaction=target, notes=f"by {threading.get_ident()}")
+                interaction_amend(
+                    actor=system_actor(), interaction=target, notes=f"by {threading.get_ident()}"
+                )
             else:
-                interaction_retract(interaction=target, reason="Duplicate")
+                interaction_retract(actor=system_actor(), interaction=target, reason="Duplicate")
             results.append("ok")
         except Conflict as exc:
             results.append(exc.error_code)

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from appointments.tests.factories import AppointmentFactory, PatientFactory
+from core.actors import system_actor
 from core.permissions import Role
 from interactions.services import interaction_amend, interaction_record, interaction_retract
 from interactions.tests.factories import InteractionFactory
@@ -105,7 +106,9 @@ def test_paging_is_stable_under_inserts_between_fetches(viewer_client, patient, 
     seen = [(r["type"], r["id"]) for r in first["results"]]
     # Meanwhile: a new interaction (newer than everything seen), an appointment booked
     # into the visited stretch, and one into the stretch still to come.
-    newest = interaction_record(patient=patient, outcome=Outcome.objects.get(pk="monitor"))
+    newest = interaction_record(
+        actor=system_actor(), patient=patient, outcome=Outcome.objects.get(pk="monitor")
+    )
     visited = AppointmentFactory.create(patient=patient, start_time=base + timedelta(hours=25))
     unvisited = AppointmentFactory.create(patient=patient, start_time=base + timedelta(hours=1))
     rest = walk(viewer_client, first["next"])
@@ -200,11 +203,14 @@ def test_query_count_is_constant_whatever_the_page_size(viewer_client, patient, 
 def test_only_current_interactions_appear(viewer_client, patient):
     healthy = Outcome.objects.get(pk="healthy")
     original = interaction_record(
-        patient=patient, outcome=healthy, occurred_at=timezone.now() - timedelta(days=2)
+        actor=system_actor(),
+        patient=patient,
+        outcome=healthy,
+        occurred_at=timezone.now() - timedelta(days=2),
     )
-    amendment = interaction_amend(interaction=original, notes="Corrected")
-    retracted = interaction_record(patient=patient, outcome=healthy)
-    interaction_retract(interaction=retracted, reason="Duplicate")
+    amendment = interaction_amend(actor=system_actor(), interaction=original, notes="Corrected")
+    retracted = interaction_record(actor=system_actor(), patient=patient, outcome=healthy)
+    interaction_retract(actor=system_actor(), interaction=retracted, reason="Duplicate")
     results = viewer_client.get(url(patient)).json()["results"]
     assert [(r["id"], r["data"]["amends"]) for r in results] == [
         (str(amendment.pk), str(original.pk))

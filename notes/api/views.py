@@ -168,7 +168,7 @@ class PatientNoteViewSet(Audited, mixins.ListModelMixin, viewsets.GenericViewSet
             file = values["file"]
             note = note_create_from_upload(
                 patient=patient,
-                author=actor_of(request),
+                actor=actor_of(request),
                 taken_at=values["taken_at"],
                 data=file.read(),
                 file_name=file.name or "",
@@ -180,7 +180,7 @@ class PatientNoteViewSet(Audited, mixins.ListModelMixin, viewsets.GenericViewSet
             typed.is_valid(raise_exception=True)
             note = note_create_from_text(
                 patient=patient,
-                author=actor_of(request),
+                actor=actor_of(request),
                 **typed.validated_data,
             )
         body = NoteSerializer(_with_details(note)).data
@@ -263,11 +263,11 @@ class NoteViewSet(Audited, mixins.RetrieveModelMixin, viewsets.GenericViewSet[No
         note = self.get_object()
         changes = NoteUpdateSerializer(data=request.data, partial=True)
         changes.is_valid(raise_exception=True)
-        note = note_update(note=note, by=actor_of(request), **changes.validated_data)
+        note = note_update(note=note, actor=actor_of(request), **changes.validated_data)
         return Response(NoteSerializer(_with_details(note)).data)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        note_delete(note=self.get_object(), by=actor_of(request))
+        note_delete(note=self.get_object(), actor=actor_of(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -288,7 +288,7 @@ class NoteViewSet(Audited, mixins.RetrieveModelMixin, viewsets.GenericViewSet[No
         payload.is_valid(raise_exception=True)
         note_sign(
             note=note,
-            signer=actor_of(request),
+            actor=actor_of(request),
             password=payload.validated_data["password"],
             meaning=payload.validated_data["meaning"],
             request=request._request,
@@ -310,7 +310,7 @@ class NoteViewSet(Audited, mixins.RetrieveModelMixin, viewsets.GenericViewSet[No
         payload.is_valid(raise_exception=True)
         addendum = note_add_addendum(
             parent=parent,
-            author=actor_of(request),
+            actor=actor_of(request),
             **payload.validated_data,
         )
         location = reverse("api:note-detail", kwargs={"pk": addendum.pk})
@@ -333,7 +333,7 @@ class NoteViewSet(Audited, mixins.RetrieveModelMixin, viewsets.GenericViewSet[No
         note = self.get_object()
         payload = NoteRetractSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        note_retract(note=note, by=actor_of(request), reason=payload.validated_data["reason"])
+        note_retract(note=note, actor=actor_of(request), reason=payload.validated_data["reason"])
         return Response(NoteSerializer(_with_details(note)).data)
 
     @extend_schema(
@@ -344,7 +344,7 @@ class NoteViewSet(Audited, mixins.RetrieveModelMixin, viewsets.GenericViewSet[No
     )
     @action(detail=True, methods=["post"])
     def reprocess(self, request: Request, pk: str | None = None) -> Response:
-        note = note_reprocess(note=self.get_object())
+        note = note_reprocess(note=self.get_object(), actor=actor_of(request))
         return Response(NoteSerializer(_with_details(note)).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(

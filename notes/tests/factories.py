@@ -48,7 +48,7 @@ class NoteFactory(factory.Factory[Note]):
 
     @classmethod
     def _create(cls, model_class: type[Note], *args: Any, **kwargs: Any) -> Note:
-        note = note_create_from_text(**kwargs)
+        note = note_create_from_text(actor=kwargs.pop("author"), **kwargs)
         processed = note_process(note_id=note.pk)
         assert processed is not None
         return processed

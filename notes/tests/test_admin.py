@@ -55,7 +55,7 @@ def test_note_page_links_the_file_to_the_protected_download(
     author = user_upsert(username="uploader", role=Role.PROVIDER, password="pw-for-tests-1")
     note = note_create_from_upload(
         patient=patient,
-        author=author,
+        actor=author,
         taken_at=timezone.now(),
         data=b"BP 120/80",
         file_name="visit.txt",

@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 from accounts.services import token_issue
 from audit.chain import QUERIES_PER_EVENT
 from core.permissions import Role
+from core.tests.clients import UserClient
 from notes.models import Note
 from notes.services import note_add_addendum, note_retract, note_sign
 from notes.tests.factories import make_note, make_patient, provider_user
@@ -51,7 +52,7 @@ def test_list_filters(viewer_client: APIClient, patient: Patient) -> None:
         patient=patient, note_type="consult", taken_at=ago(days=5), content="Consult. HR 70."
     )
     progress = make_note(patient=patient, taken_at=ago(days=1), content="Progress. HR 70.")
-    note_retract(note=consult, by=author, reason="Wrong chart.")
+    note_retract(note=consult, actor=author, reason="Wrong chart.")
 
     def ids(**params: str) -> list[str]:
         response = viewer_client.get(notes_url(patient), params)
@@ -90,9 +91,9 @@ def _fill(patient: Patient, count: int) -> None:
     for index in range(count):
         note = make_note(patient=patient, author=author, taken_at=ago(days=10, hours=index))
         if index % 2 == 0:
-            note_sign(note=note, signer=author, password="pw-for-tests-1", meaning="authorship")
+            note_sign(note=note, actor=author, password="pw-for-tests-1", meaning="authorship")
             note_add_addendum(
-                parent=note, author=author, taken_at=ago(days=1), content="Addendum. HR 60."
+                parent=note, actor=author, taken_at=ago(days=1), content="Addendum. HR 60."
             )
 
 
@@ -209,7 +210,7 @@ def test_clinical_data_aggregates_current_notes(viewer_client: APIClient, patien
         taken_at=ago(hours=2),
         content="Progress note. BP 90/50. Allergies: sulfa (rash). Assessment: sepsis.",
     )
-    note_retract(note=retracted, by=author, reason="Wrong patient.")
+    note_retract(note=retracted, actor=author, reason="Wrong patient.")
 
     response = viewer_client.get(f"/api/v1/patients/{patient.pk}/clinical-data/")
     assert response.status_code == 200, response.json()
@@ -242,9 +243,9 @@ def test_clinical_data_nkda_and_addenda_of_retracted_notes(
 ) -> None:
     author = provider_user()
     note = make_note(patient=patient, author=author, content="Progress note. NKDA. HR 70.")
-    note_sign(note=note, signer=author, password="pw-for-tests-1", meaning="authorship")
+    note_sign(note=note, actor=author, password="pw-for-tests-1", meaning="authorship")
     addendum = note_add_addendum(
-        parent=note, author=author, taken_at=timezone.now(), content="Addendum. HR 120."
+        parent=note, actor=author, taken_at=timezone.now(), content="Addendum. HR 120."
     )
     from notes.processing import note_process
 
@@ -254,7 +255,7 @@ def test_clinical_data_nkda_and_addenda_of_retracted_notes(
     assert data["no_known_allergies_note_ids"] == [str(note.pk)]
     assert data["vitals"]["heart_rate"]["value"] == 120
 
-    note_retract(note=note, by=author, reason="Wrong patient.")
+    note_retract(note=note, actor=author, reason="Wrong patient.")
     data = viewer_client.get(f"/api/v1/patients/{patient.pk}/clinical-data/").json()
     assert data["vitals"] == {}
     assert data["source_note_ids"] == []
@@ -310,21 +311,19 @@ def _call(client: APIClient, action: str, patient: Patient, note: Note, signed: 
     return int(calls[action]().status_code)
 
 
-def _client(role: Role, client_for: Callable[[Role], APIClient]) -> tuple[APIClient, Any]:
+def _client(role: Role, client_for: Callable[[Role], UserClient]) -> tuple[UserClient, Any]:
     if role != Role.NONE:
         client = client_for(role)
-        return client, client.user  # type: ignore[attr-defined]
+        return client, client.user
     user = User.objects.create_user("no-role", password="pw-for-tests-1")
     token, _ = token_issue(user=user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client, user
+    return UserClient(user, token), user
 
 
 @pytest.mark.parametrize("action", READS + WRITES)
 @pytest.mark.parametrize("role", [None, Role.NONE, Role.VIEWER, Role.PROVIDER, Role.ADMIN])
 def test_role_matrix(
-    client_for: Callable[[Role], APIClient], patient: Patient, role: Role | None, action: str
+    client_for: Callable[[Role], UserClient], patient: Patient, role: Role | None, action: str
 ) -> None:
     if role is None:
         client, user = APIClient(), None
@@ -335,7 +334,7 @@ def test_role_matrix(
     note = make_note(patient=patient, author=author)
     signed = make_note(patient=patient, author=author)
     assert author is not None
-    note_sign(note=signed, signer=author, password="pw-for-tests-1", meaning="authorship")
+    note_sign(note=signed, actor=author, password="pw-for-tests-1", meaning="authorship")
     status = _call(client, action, patient, note, signed)
     if role is None:
         assert status == 401

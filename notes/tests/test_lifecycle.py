@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 
 from accounts.services import token_issue
 from core.permissions import Role
+from core.tests.clients import UserClient
 from notes.models import ExtractionStatus, Note, NoteStatus, Signature
 from notes.processing import note_process
 from notes.tests.factories import SOAP_NOTE, make_note
@@ -33,13 +34,13 @@ def client_of(user: User) -> APIClient:
 
 
 @pytest.fixture
-def author_client(provider_client: APIClient) -> APIClient:
+def author_client(provider_client: UserClient) -> UserClient:
     return provider_client
 
 
 @pytest.fixture
-def authored_note(provider_client: APIClient, patient: Patient) -> Note:
-    return make_note(patient=patient, author=provider_client.user)  # type: ignore[attr-defined]
+def authored_note(provider_client: UserClient, patient: Patient) -> Note:
+    return make_note(patient=patient, author=provider_client.user)
 
 
 def sign(client: APIClient, note: Note | str, meaning: str = "authorship", **extra: Any) -> Any:
@@ -52,7 +53,7 @@ def sign(client: APIClient, note: Note | str, meaning: str = "authorship", **ext
 
 
 def test_sign_records_who_when_meaning_and_hash(
-    author_client: APIClient, authored_note: Note
+    author_client: UserClient, authored_note: Note
 ) -> None:
     response = sign(author_client, authored_note)
     assert response.status_code == 200, response.json()
@@ -60,7 +61,7 @@ def test_sign_records_who_when_meaning_and_hash(
     assert body["status"] == "signed"
     (signature,) = body["signatures"]
     assert signature["meaning"] == "authorship"
-    assert signature["signer_id"] == author_client.user.pk  # type: ignore[attr-defined]
+    assert signature["signer_id"] == author_client.user.pk
     assert signature["signer_name"] == "provider-user"  # no full name: the username
     assert signature["content_sha256"] == hashlib.sha256(SOAP_NOTE.encode()).hexdigest()
     assert body["content_sha256"] == signature["content_sha256"]
@@ -294,7 +295,7 @@ def test_addendum_cannot_predate_its_note(author_client: APIClient, authored_not
 
 
 def test_retract_marks_entered_in_error_and_keeps_the_note(
-    author_client: APIClient, authored_note: Note
+    author_client: UserClient, authored_note: Note
 ) -> None:
     assert sign(author_client, authored_note).status_code == 200
     response = author_client.post(
@@ -304,7 +305,7 @@ def test_retract_marks_entered_in_error_and_keeps_the_note(
     body = response.json()
     assert body["status"] == "entered_in_error"
     assert body["retraction"]["reason"] == "Wrong patient."
-    assert body["retraction"]["by_id"] == author_client.user.pk  # type: ignore[attr-defined]
+    assert body["retraction"]["by_id"] == author_client.user.pk
     assert body["content"] == SOAP_NOTE
 
     again = author_client.post(

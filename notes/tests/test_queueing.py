@@ -15,6 +15,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from config.celery_app import app as celery_app
+from core.tests.clients import UserClient
 from notes.models import ExtractionStatus, Note, NoteStatus, Signature
 from notes.tasks import sweep_pending_notes
 from notes.tests.factories import SOAP_NOTE, make_note
@@ -95,10 +96,10 @@ def test_broker_down_a_typed_note_is_saved_pending_and_the_sweep_processes_it(
 
 @pytest.mark.django_db(transaction=True)
 def test_broker_down_reprocess_is_503_and_the_note_is_unchanged(
-    provider_client: APIClient, patient: Patient, broker_down: Callable[[], None]
+    provider_client: UserClient, patient: Patient, broker_down: Callable[[], None]
 ) -> None:
     """Committing, like a production request: the task is published after the commit."""
-    note = make_note(patient=patient, author=provider_client.user)  # type: ignore[attr-defined]
+    note = make_note(patient=patient, author=provider_client.user)
     before = Note.objects.values().get(pk=note.pk)
     assert before["extraction_status"] == ExtractionStatus.DONE
 
@@ -154,9 +155,9 @@ def test_redis_down_login_is_503_and_issues_no_token(
 
 
 def test_redis_down_signing_is_503_and_signs_nothing(
-    provider_client: APIClient, patient: Patient, redis_cache_down: None
+    provider_client: UserClient, patient: Patient, redis_cache_down: None
 ) -> None:
-    note = make_note(patient=patient, author=provider_client.user)  # type: ignore[attr-defined]
+    note = make_note(patient=patient, author=provider_client.user)
 
     response = provider_client.post(
         note_url(note.pk, "sign"), {"password": PASSWORD, "meaning": "authorship"}, format="json"

@@ -38,7 +38,7 @@ def _as_if_read_by_an_old_engine(note: Note) -> None:
 def test_old_readings_are_re_read_and_signed_text_is_unchanged(patient: Patient) -> None:
     author = provider_user()
     signed = make_note(patient=patient, author=author, content=INLINE)
-    note_sign(note=signed, signer=author, password="pw-for-tests-1", meaning="authorship")
+    note_sign(note=signed, actor=author, password="pw-for-tests-1", meaning="authorship")
     current = make_note(patient=patient, author=author, content="Progress note. HR 70.")
     _as_if_read_by_an_old_engine(signed)
     before = Note.objects.get(pk=signed.pk)

@@ -33,7 +33,7 @@ def test_items_newest_first_with_title_and_data(patient: Patient) -> None:
     old = make_note(patient=patient, taken_at=now - timedelta(days=2), note_type="admission")
     new = make_note(patient=patient, taken_at=now - timedelta(hours=1), note_type="progress")
     make_note(patient=make_patient())
-    note_retract(note=old, by=provider_user(), reason="Wrong patient.")
+    note_retract(note=old, actor=provider_user(), reason="Wrong patient.")
     items = fetch_note_items(patient, query())
     assert [i.id for i in items] == [new.pk, old.pk]
     assert items[0].type == "note"

@@ -6,6 +6,7 @@ from rest_framework import viewsets
 from rest_framework.serializers import BaseSerializer
 
 from audit.views import Audited
+from core.actors import actor_of
 from core.errors import CoreErrorCode
 from core.filters import flag_param
 from core.permissions import Configuration
@@ -62,13 +63,15 @@ class OutcomeViewSet(Audited, viewsets.ModelViewSet[Outcome]):
         return queryset
 
     def perform_create(self, serializer: BaseSerializer[Outcome]) -> None:
-        serializer.instance = outcome_create(**serializer.validated_data)
+        serializer.instance = outcome_create(
+            **serializer.validated_data, actor=actor_of(self.request)
+        )
 
     def perform_update(self, serializer: BaseSerializer[Outcome]) -> None:
         assert serializer.instance is not None
         serializer.instance = outcome_update(
-            outcome=serializer.instance, **serializer.validated_data
+            outcome=serializer.instance, actor=actor_of(self.request), **serializer.validated_data
         )
 
     def perform_destroy(self, instance: Outcome) -> None:
-        outcome_delete(outcome=instance)
+        outcome_delete(outcome=instance, actor=actor_of(self.request))

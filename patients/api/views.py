@@ -10,6 +10,7 @@ from rest_framework.utils.urls import replace_query_param
 
 from audit.models import Action
 from audit.views import Audited
+from core.actors import actor_of
 from core.errors import CoreErrorCode
 from core.permissions import ClinicalRecord
 from patients.api.serializers import (
@@ -54,16 +55,18 @@ class PatientViewSet(Audited, viewsets.ModelViewSet[Patient]):
     }
 
     def perform_create(self, serializer: BaseSerializer[Patient]) -> None:
-        serializer.instance = patient_create(**serializer.validated_data)
+        serializer.instance = patient_create(
+            **serializer.validated_data, actor=actor_of(self.request)
+        )
 
     def perform_update(self, serializer: BaseSerializer[Patient]) -> None:
         assert serializer.instance is not None
         serializer.instance = patient_update(
-            patient=serializer.instance, **serializer.validated_data
+            patient=serializer.instance, actor=actor_of(self.request), **serializer.validated_data
         )
 
     def perform_destroy(self, instance: Patient) -> None:
-        patient_delete(patient=instance)
+        patient_delete(patient=instance, actor=actor_of(self.request))
 
     @extend_schema(
         summary="The patient's timeline: appointments, interactions, ... newest first",

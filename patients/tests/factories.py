@@ -5,6 +5,7 @@ from typing import Any
 
 import factory
 
+from core.actors import system_actor
 from patients.models import Gender, Patient
 from patients.services import patient_create
 
@@ -26,4 +27,6 @@ class PatientFactory(factory.Factory[Patient]):
 
     @classmethod
     def _create(cls, model_class: type[Patient], *args: Any, **kwargs: Any) -> Patient:
-        return patient_create(**kwargs)
+        # Test data no person made: the system account, as a seeder would.
+        actor = kwargs.pop("actor", None) or system_actor()
+        return patient_create(actor=actor, **kwargs)

@@ -128,7 +128,7 @@ class PatientSummaryViewSet(Audited, mixins.ListModelMixin, viewsets.GenericView
         body = SummaryRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         summary, _ = summary_request(
-            patient=self.get_patient(), **body.validated_data, requested_by=actor_of(request)
+            patient=self.get_patient(), **body.validated_data, actor=actor_of(request)
         )
         return _job_response(request, summary, SummarySerializer(summary).data)
 
@@ -182,7 +182,7 @@ def _current(request: Request, patient_pk: str) -> tuple[CurrentSummary, dict[st
     current = summary_current(
         patient=get_object_or_404(Patient, pk=patient_pk),
         **query.validated_data,
-        requested_by=actor_of(request),
+        actor=actor_of(request),
     )
     return current, dict(query.validated_data)
 

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from audit.chain import QUERIES_PER_EVENT
 from core.permissions import Role
+from core.tests.clients import UserClient
 from patients.models import Patient
 from summaries.engine.limits import word_cap
 from summaries.models import Summary, SummaryStatus
@@ -32,7 +33,7 @@ def summary_url(patient: Patient, **query: str) -> str:
 
 
 def test_post_queues_a_job_that_the_task_completes(
-    provider_client: APIClient, patient: Patient, run_jobs: RunJobs
+    provider_client: UserClient, patient: Patient, run_jobs: RunJobs
 ) -> None:
     add_appointment(patient, reason="Blood pressure review")
     with run_jobs():
@@ -51,7 +52,7 @@ def test_post_queues_a_job_that_the_task_completes(
     assert job["status"] == "succeeded"
     assert job["provider"] == "local"
     assert job["model"] == "local-rules-v1"
-    assert job["requested_by"] == provider_client.user.username  # type: ignore[attr-defined]
+    assert job["requested_by"] == provider_client.user.username
     assert job["error"] is None
     assert job["started_at"] and job["finished_at"]
     result = job["result"]

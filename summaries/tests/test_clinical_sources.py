@@ -13,6 +13,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from core.actors import system_actor
 from interactions.services import interaction_record, interaction_retract
 from notes.models import Note
 from notes.services import note_create_from_text, note_retract
@@ -38,7 +39,7 @@ NOTE = (
 def _note(patient: Patient, content: str, *, hours_ago: int = 2) -> Note:
     return note_create_from_text(
         patient=patient,
-        author=provider_user(),
+        actor=provider_user(),
         taken_at=timezone.now() - timedelta(hours=hours_ago),
         content=content,
     )
@@ -55,14 +56,20 @@ def test_notes_and_interactions_reach_the_provider_deidentified_and_grounded(
     with run_jobs():
         note = _note(patient, NOTE)
     retracted = _note(patient, "Wrong chart: started warfarin 5 mg daily.", hours_ago=5)
-    note_retract(note=retracted, by=provider_user(), reason="Wrong patient.")
+    note_retract(note=retracted, actor=provider_user(), reason="Wrong patient.")
     interaction = interaction_record(
-        patient=patient, outcome=Outcome.objects.get(code="monitor"), notes="Palpitations call."
+        actor=system_actor(),
+        patient=patient,
+        outcome=Outcome.objects.get(code="monitor"),
+        notes="Palpitations call.",
     )
     gone = interaction_record(
-        patient=patient, outcome=Outcome.objects.get(code="critical"), notes="Duplicate entry."
+        actor=system_actor(),
+        patient=patient,
+        outcome=Outcome.objects.get(code="critical"),
+        notes="Duplicate entry.",
     )
-    interaction_retract(interaction=gone, reason="Duplicate")
+    interaction_retract(actor=system_actor(), interaction=gone, reason="Duplicate")
     with_warfarin = ok(
         {
             "narrative": "Palpitations with paroxysmal AF; rate control started.",

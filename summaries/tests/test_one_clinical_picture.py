@@ -50,7 +50,7 @@ def test_endpoint_and_offline_summary_fold_the_same_notes_the_same_way(
         with django_capture_on_commit_callbacks(execute=True):  # the reading runs after commit
             note_create_from_text(
                 patient=patient,
-                author=author,
+                actor=author,
                 content=text,
                 taken_at=now - timedelta(days=days_ago),
             )
@@ -108,7 +108,7 @@ def test_summary_dates_and_times_are_in_the_clinic_time_zone(
     taken_at = taken_at.replace(hour=2, minute=30)
     with django_capture_on_commit_callbacks(execute=True):
         note_create_from_text(
-            patient=patient, author=author, content="Progress note. BP 150/90.", taken_at=taken_at
+            patient=patient, actor=author, content="Progress note. BP 150/90.", taken_at=taken_at
         )
     record = build_record(patient, now=timezone.now())
     local_day = taken_at.astimezone(ZoneInfo("America/New_York")).date()

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from appointments.models import AppointmentStatus
+from core.actors import system_actor
 from patients.models import Patient
 from summaries import runs
 from summaries.engine import SummaryOptions, compute_input_hash
@@ -67,7 +68,7 @@ def test_input_hash_follows_the_record(patient: Patient) -> None:
 
 def test_run_is_idempotent(patient: Patient) -> None:
     summary, created = summary_request(
-        patient=patient, audience="patient", length="brief", requested_by=None
+        patient=patient, audience="patient", length="brief", actor=system_actor()
     )
     assert created  # not run: the on-commit publish never fires inside the test transaction
     assert summary.status == SummaryStatus.QUEUED

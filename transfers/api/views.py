@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from audit.models import Action
 from audit.views import Audited
+from core.actors import actor_of
 from core.errors import error_body
 from core.filters import flag_param
 from core.permissions import AdminOnly
@@ -87,7 +88,7 @@ class ImportView(Audited, GenericAPIView[Any]):
                 data=upload.read(),
                 file_name=upload.name or "",
                 options=options,
-                actor=request.user,
+                actor=actor_of(request),
                 request=request._request,
             )
         except FileRejected as exc:
@@ -324,7 +325,7 @@ class ImportJobViewSet(
     )
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, pk: str | None = None) -> Response:
-        job = import_job_retry(job=self.get_object(), actor=request.user)
+        job = import_job_retry(job=self.get_object(), actor=actor_of(request))
         return Response(
             self.get_serializer(job).data,
             status=status.HTTP_202_ACCEPTED,

@@ -13,6 +13,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from core.actors import system_actor
 from interactions.models import Interaction
 from interactions.services import interaction_record, interaction_retract
 from outcomes.models import Outcome
@@ -39,7 +40,12 @@ def clinic() -> list[Patient]:
             first_name='=HYPERLINK("http://x")', last_name="Cee", gender="female"
         ),
     ]
-    interaction_record(patient=people[0], outcome=Outcome.objects.get(pk="monitor"), notes="@ok")
+    interaction_record(
+        actor=system_actor(),
+        patient=people[0],
+        outcome=Outcome.objects.get(pk="monitor"),
+        notes="@ok",
+    )
     return people
 
 
@@ -132,8 +138,10 @@ def test_interactions_round_trip_and_history_is_opt_in(
     admin_api: APIClient, clinic: list[Patient], import_interactions: Upload
 ) -> None:
     ann = clinic[0]
-    wrong = interaction_record(patient=ann, outcome=Outcome.objects.get(pk="critical"))
-    interaction_retract(interaction=wrong, reason="wrong patient")
+    wrong = interaction_record(
+        actor=system_actor(), patient=ann, outcome=Outcome.objects.get(pk="critical")
+    )
+    interaction_retract(actor=system_actor(), interaction=wrong, reason="wrong patient")
     current = admin_api.get("/api/v1/interactions/export/")
     rows = _csv(streamed(current))
     assert [(r["mrn"], r["outcome"], r["notes"]) for r in rows] == [(ann.mrn, "monitor", "'@ok")]

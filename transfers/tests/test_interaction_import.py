@@ -13,6 +13,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from appointments.tests.factories import AppointmentFactory
+from core.actors import system_actor
 from doctors.tests.factories import DoctorFactory
 from interactions.models import Interaction
 from interactions.services import interaction_record
@@ -63,7 +64,7 @@ def test_an_import_older_than_the_latest_entry_keeps_the_latest_outcome(
     import_interactions: Upload, patients: list[Patient]
 ) -> None:
     a = patients[0]
-    interaction_record(patient=a, outcome=Outcome.objects.get(pk="critical"))
+    interaction_record(actor=system_actor(), patient=a, outcome=Outcome.objects.get(pk="critical"))
     content = f"patient_id,outcome,occurred_at\n{a.pk},healthy,2020-01-01T00:00:00Z\n"
 
     assert import_interactions(content).status_code == 200

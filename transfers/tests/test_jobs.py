@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from core.actors import system_actor
 from patients.models import Patient
 from transfers.importing import ImportOptions, run_import
 from transfers.models import ImportJob, ImportStatus
@@ -97,7 +98,7 @@ def test_progress_is_reported_every_5000_rows() -> None:
         kind="patients",
         data=parsed,
         options=ImportOptions(dry_run=True),
-        actor=None,
+        actor=system_actor(),
         progress=seen.append,
     )
 

@@ -45,7 +45,10 @@ class Command(BaseCommand):
             except ValidationError as exc:
                 raise CommandError("; ".join(exc.messages)) from exc
         role = Role.from_label(options["role"])
-        user = user_upsert(username=username, role=role, password=password)
+        try:
+            user = user_upsert(username=username, role=role, password=password)
+        except ValidationError as exc:
+            raise CommandError("; ".join(exc.messages)) from exc
         token, expires_at = token_issue(user=user)
         self.stdout.write(
             f"User {user.username!r} has role {role.label}; token expires {expires_at.isoformat()}."

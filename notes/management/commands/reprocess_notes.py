@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from core.actors import actor_named
 from notes.extraction import ENGINE_VERSION
 from notes.reprocess import note_reprocess, notes_older_than, version_key
 
@@ -27,6 +28,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="Only count the notes that would be re-read."
         )
+        parser.add_argument(
+            "--actor",
+            metavar="USERNAME",
+            help="The user recorded in the notes' history (default: the system account).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         since = options["since"]
@@ -34,13 +40,14 @@ class Command(BaseCommand):
             version_key(since)
         except ValueError as exc:
             raise CommandError(f"--since must look like 2.0, not {since!r}") from exc
+        actor = actor_named(options["actor"])
         done = signed = 0
         for note in notes_older_than(since):
             if options["dry_run"]:
                 done += 1
                 signed += note.is_signed
                 continue
-            result = note_reprocess(note=note)
+            result = note_reprocess(note=note, actor=actor)
             done += 1
             signed += result.signed
         verb = "would be re-read" if options["dry_run"] else "re-read"
