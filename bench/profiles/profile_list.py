@@ -29,10 +29,9 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.contrib.auth.models import User  # noqa: E402
 from django.test import Client  # noqa: E402
 from knox.models import AuthToken  # noqa: E402
-
-from django.contrib.auth.models import User  # noqa: E402
 
 
 def main() -> None:
