@@ -8,7 +8,10 @@ lookup (the SHA-512 digest of the bearer token is knox's primary key). No framew
 roles, no audit, no middleware: what the hardware and PostgreSQL allow for these reads.
 
 * ``GET /api/v1/patients/{id}/``
-* ``GET /api/v1/patients/?page=&page_size=`` (count + page, ordered by name then id)
+* ``GET /api/v1/patients/?page=&page_size=`` or ``?cursor=`` (the API's count strategy —
+  the table's estimate above PAGINATION_EXACT_COUNT_LIMIT, else a bounded count — and
+  the page, ordered by name then id; a cursor from the API's ``next`` link continues
+  after its position)
 * ``GET /api/v1/appointments/?date=YYYY-MM-DD&doctor_id=…`` (the clinic's calendar day)
 
 Anything else is a 404. It is a measuring stick, not a second implementation: it checks
@@ -17,6 +20,7 @@ only what it needs to answer these three requests.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import uuid
@@ -57,6 +61,28 @@ PATIENT_PAGE_SQL = (
     "LEFT JOIN outcomes_outcome o ON o.code = p.latest_outcome_id "
     "ORDER BY p.last_name, p.first_name, p.id LIMIT %s OFFSET %s"
 )
+# A deep OFFSET page, as the API reads it: the ids from the index first.
+PATIENT_DEEP_PAGE_SQL = (
+    f"SELECT {PATIENT_COLUMNS} FROM patients_patient p "
+    "LEFT JOIN outcomes_outcome o ON o.code = p.latest_outcome_id "
+    "WHERE p.id IN (SELECT id FROM patients_patient "
+    "ORDER BY last_name, first_name, id LIMIT %s OFFSET %s) "
+    "ORDER BY p.last_name, p.first_name, p.id"
+)
+PATIENT_CURSOR_SQL = (
+    f"SELECT {PATIENT_COLUMNS} FROM patients_patient p "
+    "LEFT JOIN outcomes_outcome o ON o.code = p.latest_outcome_id "
+    "WHERE (p.last_name, p.first_name, p.id) > (%s, %s, %s) "
+    "ORDER BY p.last_name, p.first_name, p.id LIMIT %s"
+)
+EXACT_COUNT_LIMIT = int(os.environ.get("PAGINATION_EXACT_COUNT_LIMIT", "10000"))
+# core.pagination's one statement for an unfiltered list.
+PATIENT_COUNT_SQL = (
+    "SELECT CASE WHEN c.reltuples > %s THEN c.reltuples::bigint "
+    "ELSE (SELECT count(*) FROM (SELECT id FROM patients_patient LIMIT %s) bounded) END, "
+    "c.reltuples > %s FROM pg_class c WHERE c.oid = 'patients_patient'::regclass"
+)
+DEFERRED_JOIN_OFFSET = 1000
 APPOINTMENTS_SQL = (
     "SELECT a.id, a.patient_id, a.doctor_id, p.mrn, p.first_name, p.last_name, d.full_name, "
     "d.specialty, a.start_time, a.end_time, a.duration_minutes, a.status, a.reason, "
@@ -68,9 +94,9 @@ APPOINTMENTS_SQL = (
     "WHERE a.doctor_id = %s AND a.start_time >= %s AND a.start_time < %s "
     "ORDER BY a.start_time, a.id LIMIT %s OFFSET %s"
 )
-APPOINTMENTS_COUNT_SQL = (
-    "SELECT count(*) FROM appointments_appointment a "
-    "WHERE a.doctor_id = %s AND a.start_time >= %s AND a.start_time < %s"
+APPOINTMENTS_COUNT_SQL = (  # bounded, as the API counts a filtered list
+    "SELECT count(*) FROM (SELECT a.id FROM appointments_appointment a "
+    "WHERE a.doctor_id = %s AND a.start_time >= %s AND a.start_time < %s LIMIT %s) bounded"
 )
 
 
@@ -125,11 +151,35 @@ def appointment_json(row: tuple[Any, ...]) -> dict[str, Any]:
     }
 
 
-def page_links(environ: dict[str, Any], page: int, size: int, count: int) -> tuple[Any, Any]:
+def page_links(environ: dict[str, Any], page: int, size: int, more: bool) -> tuple[Any, Any]:
     base = f"http://{environ.get('HTTP_HOST', 'localhost')}{environ['PATH_INFO']}"
-    following = f"{base}?page={page + 1}&page_size={size}" if page * size < count else None
+    following = f"{base}?page={page + 1}&page_size={size}" if more else None
     previous = f"{base}?page={page - 1}&page_size={size}" if page > 1 else None
     return following, previous
+
+
+def patient_cursor(row: tuple[Any, ...] | None, environ: dict[str, Any], size: int) -> Any:
+    """A ``next`` link in the API's cursor format (core.pagination.encode_cursor)."""
+    if row is None:
+        return None
+    raw = orjson.dumps(["last_name,first_name,id", "a", [row[3], row[2], str(row[0])]])
+    cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    base = f"http://{environ.get('HTTP_HOST', 'localhost')}{environ['PATH_INFO']}"
+    return f"{base}?cursor={cursor}&page_size={size}"
+
+
+def patient_page(conn: Any, query: dict[str, str], size: int) -> tuple[list[Any], bool]:
+    if "cursor" in query:
+        raw = query["cursor"]
+        _, _, (last, first, pid) = orjson.loads(
+            base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
+        )
+        rows = conn.execute(PATIENT_CURSOR_SQL, (last, first, uuid.UUID(pid), size + 1)).fetchall()
+    else:
+        offset = (int(query.get("page", "1")) - 1) * size
+        sql = PATIENT_DEEP_PAGE_SQL if offset >= DEFERRED_JOIN_OFFSET else PATIENT_PAGE_SQL
+        rows = conn.execute(sql, (size + 1, offset)).fetchall()
+    return rows[:size], len(rows) > size
 
 
 def respond(start_response: StartResponse, status: str, body: Any) -> Iterable[bytes]:
@@ -162,15 +212,17 @@ def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[byte
         page = int(query.get("page", "1"))
         size = min(int(query.get("page_size", "20")), 100)
         if path.rstrip("/") == "/api/v1/patients":
-            count = conn.execute("SELECT count(*) FROM patients_patient").fetchone()[0]
-            rows = conn.execute(PATIENT_PAGE_SQL, (size, (page - 1) * size)).fetchall()
-            following, previous = page_links(environ, page, size, count)
+            limit = EXACT_COUNT_LIMIT
+            count, estimated = conn.execute(PATIENT_COUNT_SQL, (limit, limit + 1, limit)).fetchone()
+            rows, more = patient_page(conn, query, size)
+            _, previous = page_links(environ, page, size, more)
             return respond(
                 start_response,
                 "200 OK",
                 {
                     "count": count,
-                    "next": following,
+                    "count_is_estimate": estimated,
+                    "next": patient_cursor(rows[-1] if more and rows else None, environ, size),
                     "previous": previous,
                     "results": [patient_json(r) for r in rows],
                 },
@@ -180,16 +232,20 @@ def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[byte
             start = datetime.combine(day, time(), ZONE)
             end = datetime.combine(day + timedelta(days=1), time(), ZONE)
             doctor = uuid.UUID(query["doctor_id"])
-            count = conn.execute(APPOINTMENTS_COUNT_SQL, (doctor, start, end)).fetchone()[0]
+            count = conn.execute(
+                APPOINTMENTS_COUNT_SQL, (doctor, start, end, EXACT_COUNT_LIMIT + 1)
+            ).fetchone()[0]
             rows = conn.execute(
-                APPOINTMENTS_SQL, (doctor, start, end, size, (page - 1) * size)
+                APPOINTMENTS_SQL, (doctor, start, end, size + 1, (page - 1) * size)
             ).fetchall()
-            following, previous = page_links(environ, page, size, count)
+            following, previous = page_links(environ, page, size, len(rows) > size)
+            rows = rows[:size]
             return respond(
                 start_response,
                 "200 OK",
                 {
                     "count": count,
+                    "count_is_estimate": False,
                     "next": following,
                     "previous": previous,
                     "results": [appointment_json(r) for r in rows],

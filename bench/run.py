@@ -31,6 +31,7 @@ from /proc after the run. Results go to ``bench/results/<profile>-<time>.json``;
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import random
@@ -68,7 +69,8 @@ class Scenario:
 SCENARIOS = [
     Scenario("patient_by_id", "1 patient by id", reference=True),
     Scenario("patient_list", "2 patient list, first pages", reference=True),
-    Scenario("patient_list_deep", "2 patient list, a deep page", reference=True),
+    Scenario("patient_list_deep", "2 patient list, page ~10,000 by cursor", reference=True),
+    Scenario("patient_list_offset", "2 patient list, ?page=10000 (OFFSET)", reference=True),
     Scenario("search", "3 fuzzy search, two typos"),
     Scenario("create_patient", "4 create patient", method="POST"),
     Scenario("book", "5 book an appointment", method="POST", expected=(409,)),
@@ -167,6 +169,26 @@ def typo(word: str, rng: random.Random) -> str:
     return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
 
 
+def deep_cursors(db_url: str, offsets: list[int]) -> list[str]:
+    """The API's ``next`` cursors (core.pagination) after the rows at these offsets."""
+    cursors = []
+    for offset in offsets:
+        rows = psql(
+            db_url,
+            "SELECT last_name, first_name, id FROM patients_patient "
+            "ORDER BY last_name, first_name, id OFFSET GREATEST(0, LEAST("
+            f"{int(offset)}, (SELECT count(*) FROM patients_patient) - 21)) LIMIT 1",
+        )
+        if not rows:
+            continue
+        last, first, pid = rows[0]
+        raw = json.dumps(
+            ["last_name,first_name,id", "a", [last, first, pid]], separators=(",", ":")
+        )
+        cursors.append(base64.urlsafe_b64encode(raw.encode()).decode().rstrip("="))
+    return cursors or [""]
+
+
 def request_files(db_url: str, workdir: Path, seed: int = 7) -> dict[str, Path]:
     """One file of requests per scenario, drawn from the dataset."""
     rng = random.Random(seed)
@@ -186,8 +208,13 @@ def request_files(db_url: str, workdir: Path, seed: int = 7) -> dict[str, Path]:
     files: dict[str, list[str]] = {
         "patient_by_id": [f"/api/v1/patients/{i}/" for i in ids],
         "patient_list": [f"/api/v1/patients/?page={p}&page_size=20" for p in range(1, 6)],
+        # Pages ~10,000 (and deeper) as a walk reaches them: the `next` cursor links.
         "patient_list_deep": [
-            f"/api/v1/patients/?page={max(1, last_page - p)}&page_size=20" for p in range(5)
+            f"/api/v1/patients/?cursor={cursor}&page_size=20"
+            for cursor in deep_cursors(db_url, [p * 20 - 1 for p in (9_999, 10_000, 20_000)])
+        ],
+        "patient_list_offset": [
+            f"/api/v1/patients/?page={min(last_page, p)}&page_size=20" for p in (10_000, 10_001)
         ],
         "search": [
             "/api/v1/patients/?search="
@@ -434,7 +461,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="clinic-bench-") as tmp:
         workdir = Path(tmp)
         files = request_files(db_url, workdir)
-        api_port, ref_port = free_port(), free_port()
+        base = os.environ.get("BENCH_PORT_BASE")  # a shared machine: a port range of one's own
+        api_port, ref_port = (int(base), int(base) + 1) if base else (free_port(), free_port())
         gunicorn = [
             str(BIN / "gunicorn"),
             f"--workers={args.workers}",

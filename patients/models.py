@@ -133,7 +133,9 @@ class Patient(models.Model):
             models.UniqueConstraint(fields=["external_id"], name="patients_external_id_unique"),
         ]
         indexes = [
-            models.Index(fields=["last_name", "first_name"], name="patients_name_idx"),
+            # The list's default order to its tie-breaker: cursor pages and deep OFFSET
+            # pages (ids read from the index alone) are served by it.
+            models.Index(fields=["last_name", "first_name", "id"], name="patients_name_id_idx"),
             models.Index(fields=["date_of_birth"], name="patients_dob_idx"),
             models.Index(fields=["created_at"], name="patients_created_idx"),
         ]

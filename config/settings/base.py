@@ -74,6 +74,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_6
 # parse_error (see core.parsers).
 API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
 API_JSON_MAX_ITEMS = env.int("API_JSON_MAX_ITEMS", default=10_000)
+# Lists count exactly up to this many rows; above it PostgreSQL's estimate is answered
+# with count_is_estimate: true (core.pagination).
+PAGINATION_EXACT_COUNT_LIMIT = env.int("PAGINATION_EXACT_COUNT_LIMIT", default=10_000)
 
 MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
