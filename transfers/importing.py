@@ -296,12 +296,23 @@ class _NewPatient:
         "search_document",
     )
 
-    def __init__(self, **values: Any) -> None:
+    def __init__(
+        self,
+        *,
+        first_name: str,
+        last_name: str,
+        date_of_birth: dt.date,
+        gender: str,
+        email: str | None,
+        phone: str | None,
+        external_id: str | None,
+    ) -> None:
         self.pk: uuid.UUID | None = None
         self.mrn = ""
         self.search_document = ""
-        for name, value in values.items():
-            setattr(self, name, value)
+        self.first_name, self.last_name = first_name, last_name
+        self.date_of_birth, self.gender = date_of_birth, gender
+        self.email, self.phone, self.external_id = email, phone, external_id
 
     def refresh_search_document(self) -> None:
         self.search_document = search_document_of(
@@ -405,9 +416,10 @@ def _patient_from_row(row: _Row, *, today: dt.date, phones: PhoneCache) -> _Pati
                 row.field_error("date_of_birth", born_error.code or Code.INVALID, message)
     if row.errors:
         return None
+    assert born is not None  # required: reported above when absent
     patient = _NewPatient(
-        first_name=first_name,
-        last_name=last_name,
+        first_name=first_name or "",
+        last_name=last_name or "",
         date_of_birth=born,
         gender=gender,
         email=email.lower() if email else None,
@@ -581,8 +593,8 @@ def _write_patients(creates: list[_PatientRow], updates: list[Patient], fields: 
     else:
         Patient.objects.bulk_create([p.as_model(now) for p in patients], batch_size=500)
     if updates:
-        for patient in updates:
-            patient.updated_at = now
+        for changed in updates:
+            changed.updated_at = now
         Patient.objects.bulk_update(
             updates, sorted({*fields, "search_document", "updated_at"}), batch_size=500
         )

@@ -166,7 +166,6 @@ def test_every_export_is_logged_with_its_row_count(
     ]
 
 
-@pytest.mark.postgres
 def _backend_query(pid: int) -> str:
     """What PostgreSQL backend ``pid`` is running, seen from a connection of our own."""
     import psycopg
@@ -181,6 +180,7 @@ def _backend_query(pid: int) -> str:
     return f"{row[0]}: {row[1]}"
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize("fmt", ["csv", "ndjson"])
 def test_a_postgres_export_streams_from_a_server_side_cursor(
     fmt: str, admin_api: APIClient, import_patients: Upload, settings: Any
