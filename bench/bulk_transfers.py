@@ -17,6 +17,14 @@ dropped again (``KEEP=1`` keeps it). Measures, end to end:
   127.0.0.1:PORT (default 9850) and read to the end by this process; the worker's peak
   RSS (VmHWM) is read from /proc when the download ends.
 
+``EXPORT_DATABASE_URL`` runs the export against another, already filled database instead
+(read only: nothing is written to it), e.g. the benchmark's ``clinic_bench_full``.
+``PROFILE=DIR`` runs each import under cProfile and writes its top-20 tables (by own
+time and by cumulative time) to ``DIR/bulk_<kind>_import.txt``; the figures of a
+profiled run are not the ones to report. Every figure is printed with the load average
+at its end and the CPU time per row (of this process for imports, of the serving worker
+for the export), since wall time alone means little on a shared machine.
+
 Targets (2-core machine): patients import >= 20,000 rows/s, interactions import
 >= 10,000 rows/s, export >= 50,000 rows/s with peak RSS < 200 MB. The machine may be
 shared: run once, say so with the figures.
@@ -31,9 +39,12 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
+T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -45,6 +56,8 @@ URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/clinic_transfers_bench"
 )
 DB_NAME = URL.rsplit("/", 1)[-1]
+EXPORT_URL = os.environ.get("EXPORT_DATABASE_URL", "")
+PROFILE = os.environ.get("PROFILE", "")
 ADMIN_DSN = URL.rsplit("/", 1)[0] + "/postgres"
 
 os.environ["DATABASE_URL"] = URL
@@ -120,6 +133,37 @@ def fill_patients_to(total: int) -> None:
         cursor.execute("ANALYZE patients_patient")
 
 
+def load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def profiled(name: str, call: Callable[[], T]) -> T:
+    """``call()``, under cProfile when PROFILE is set (tables written to PROFILE/)."""
+    if not PROFILE:
+        return call()
+    import cProfile
+    import io
+    import pstats
+
+    profiler = cProfile.Profile()
+    result = profiler.runcall(call)
+    out = io.StringIO()
+    for order in ("tottime", "cumulative"):
+        out.write(f"== top 20 by {order} ==\n")
+        pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(order).print_stats(20)
+    target = Path(PROFILE) / f"bulk_{name}.txt"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(out.getvalue())
+    print(f"  profile written to {target}")
+    return result
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def worker_pid(master: int) -> int:
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -139,8 +183,8 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def bench_export(token: str) -> tuple[float, int, float]:
-    env = {**os.environ, "DATABASE_URL": URL, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+def bench_export(token: str, url: str) -> tuple[float, int, float, float]:
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
     server = subprocess.Popen(
         [
             sys.executable,
@@ -170,6 +214,7 @@ def bench_export(token: str) -> tuple[float, int, float]:
                     raise
                 threading.Event().wait(0.2)
         pid = worker_pid(server.pid)
+        cpu_before = cpu_seconds(pid)
         request = urllib.request.Request(
             f"http://127.0.0.1:{PORT}/api/v1/patients/export/?format=csv&include_contact=true",
             headers={"Authorization": f"Bearer {token}"},
@@ -184,8 +229,9 @@ def bench_export(token: str) -> tuple[float, int, float]:
                 lines += chunk.count(b"\n")
         elapsed = time.perf_counter() - started
         rss = peak_rss_mb(pid)
+        cpu = cpu_seconds(pid) - cpu_before
         print(f"  first byte after {first_byte:.2f} s")
-        return elapsed, lines - 1, rss
+        return elapsed, lines - 1, rss, cpu
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -205,41 +251,47 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     admin = user_upsert(username="bench-admin", role=Role.ADMIN, password="bench-pass-1234")  # noqa: S106
-    try:
-        data = patients_csv(PATIENTS)
+
+    def timed_import(kind: str, data: bytes, rows: int) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = cursor.fetchone()[0]
+        backend_cpu = cpu_seconds(backend)
         started, cpu = time.perf_counter(), time.process_time()
-        report = run_import(kind="patients", data=data, options=ImportOptions(), actor=admin)
+        report = profiled(
+            f"{kind}_import",
+            lambda: run_import(kind=kind, data=data, options=ImportOptions(), actor=admin),
+        )
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+        backend_cpu = cpu_seconds(backend) - backend_cpu
         assert report.written, report.errors[:3]
-        assert report.created == PATIENTS
+        assert report.created == rows
         print(
-            f"patients import: {PATIENTS:,} rows in {elapsed:.2f} s = "
-            f"{PATIENTS / elapsed:,.0f} rows/s ({len(data) / 1e6:.1f} MB CSV; "
-            f"{cpu:.2f} s CPU in this process = {PATIENTS / cpu:,.0f} rows per CPU-second)"
+            f"{kind} import: {rows:,} rows in {elapsed:.2f} s = {rows / elapsed:,.0f} rows/s "
+            f"({len(data) / 1e6:.1f} MB CSV); CPU {cpu:.2f} s here "
+            f"({cpu / rows * 1e6:.1f} us/row) + {backend_cpu:.2f} s in the PostgreSQL backend "
+            f"({backend_cpu / rows * 1e6:.1f} us/row); {load()}"
         )
 
+    try:
+        timed_import("patients", patients_csv(PATIENTS), PATIENTS)
         with connection.cursor() as cursor:
             cursor.execute("SELECT mrn FROM patients_patient")
             mrns = [row[0] for row in cursor.fetchall()]
-        data = interactions_csv(INTERACTIONS, mrns)
-        started, cpu = time.perf_counter(), time.process_time()
-        report = run_import(kind="interactions", data=data, options=ImportOptions(), actor=admin)
-        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-        assert report.written, report.errors[:3]
-        assert report.created == INTERACTIONS
-        print(
-            f"interactions import: {INTERACTIONS:,} rows in {elapsed:.2f} s = "
-            f"{INTERACTIONS / elapsed:,.0f} rows/s ({cpu:.2f} s CPU in this process)"
-        )
+        timed_import("interactions", interactions_csv(INTERACTIONS, mrns), INTERACTIONS)
 
-        fill_patients_to(EXPORT_PATIENTS)
-        token, _ = token_issue(user=admin)
-        connection.close()
-        elapsed, rows, rss = bench_export(token)
-        print(
-            f"patients export: {rows:,} rows in {elapsed:.2f} s = {rows / elapsed:,.0f} rows/s, "
-            f"serving worker peak RSS {rss:.0f} MB"
-        )
+        if EXPORT_PATIENTS:
+            export_url = EXPORT_URL or URL
+            if not EXPORT_URL:
+                fill_patients_to(EXPORT_PATIENTS)
+            token, _ = token_issue(user=admin)
+            connection.close()
+            elapsed, rows, rss, cpu = bench_export(token, export_url)
+            print(
+                f"patients export: {rows:,} rows in {elapsed:.2f} s = {rows / elapsed:,.0f} "
+                f"rows/s; serving worker CPU {cpu:.2f} s ({cpu / rows * 1e6:.1f} us/row), "
+                f"peak RSS {rss:.0f} MB; {load()}"
+            )
     finally:
         connection.close()
         if os.environ.get("KEEP") != "1":

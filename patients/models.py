@@ -176,29 +176,37 @@ class Patient(models.Model):
         except ValidationError as exc:
             errors.setdefault("phone", []).append(exc)
         if self.date_of_birth:
-            today = timezone.localdate()
-            if self.date_of_birth > today:
-                errors.setdefault("date_of_birth", []).append(
-                    ValidationError(
-                        "Date of birth cannot be in the future.", code=CoreErrorCode.FUTURE
-                    )
-                )
-            elif self.date_of_birth < today - timedelta(days=int(MAX_AGE_YEARS * 365.25)):
-                errors.setdefault("date_of_birth", []).append(
-                    ValidationError(
-                        f"Date of birth cannot be more than {MAX_AGE_YEARS} years ago.",
-                        code=PatientErrorCode.TOO_OLD,
-                    )
-                )
+            problem = date_of_birth_error(self.date_of_birth, today=timezone.localdate())
+            if problem is not None:
+                errors.setdefault("date_of_birth", []).append(problem)
         if errors:
             raise ValidationError(errors)
         self.refresh_search_document()
 
     def refresh_search_document(self) -> None:
         """What fuzzy search matches; call after the names, MRN or email change."""
-        self.search_document = " ".join(
-            part for part in (self.first_name, self.last_name, self.mrn, self.email or "") if part
-        ).lower()
+        self.search_document = search_document_of(
+            self.first_name, self.last_name, self.mrn, self.email
+        )
+
+
+def date_of_birth_error(born: date, *, today: date) -> ValidationError | None:
+    """The birthday rule of :meth:`Patient.clean` (not in the future, at most
+    ``MAX_AGE_YEARS`` ago), as the error to report or ``None``. Bulk imports call it with
+    one ``today`` for the whole file."""
+    if born > today:
+        return ValidationError("Date of birth cannot be in the future.", code=CoreErrorCode.FUTURE)
+    if born < today - timedelta(days=int(MAX_AGE_YEARS * 365.25)):
+        return ValidationError(
+            f"Date of birth cannot be more than {MAX_AGE_YEARS} years ago.",
+            code=PatientErrorCode.TOO_OLD,
+        )
+    return None
+
+
+def search_document_of(first_name: str, last_name: str, mrn: str, email: str | None) -> str:
+    """What fuzzy search matches: lower-cased "first last mrn email"."""
+    return " ".join(part for part in (first_name, last_name, mrn, email or "") if part).lower()
 
 
 class MrnSequence(models.Model):

@@ -39,15 +39,21 @@ from rest_framework import serializers
 
 from appointments.models import Appointment
 from core import metrics
-from core.errors import Conflict
+from core.errors import Conflict, CoreErrorCode
 from core.serializers import AwareDateTimeField
-from core.validators import validate_not_future
+from core.validators import clean_phone, validate_not_before_birth, validate_not_future
 from doctors.models import Doctor
 from interactions.errors import InteractionErrorCode
 from interactions.models import MAX_NOTES_LENGTH, Interaction, InteractionStatus
 from outcomes.models import Outcome
 from patients.errors import PatientErrorCode
-from patients.models import Gender, MrnSequence, Patient
+from patients.models import (
+    Gender,
+    MrnSequence,
+    Patient,
+    date_of_birth_error,
+    search_document_of,
+)
 from transfers.errors import TransferErrorCode as Code
 from transfers.formats import FileRejected, ParsedFile, parse
 
@@ -273,9 +279,66 @@ PATIENT_COMPARED = (
 GENDERS = frozenset(g.value for g in Gender)
 
 
+class _NewPatient:
+    """A validated row's patient fields: what the write needs, without the cost of a
+    model instance per row (Django's constructor dominated a 100,000-row import)."""
+
+    __slots__ = (
+        "date_of_birth",
+        "email",
+        "external_id",
+        "first_name",
+        "gender",
+        "last_name",
+        "mrn",
+        "phone",
+        "pk",
+        "search_document",
+    )
+
+    def __init__(
+        self,
+        *,
+        first_name: str,
+        last_name: str,
+        date_of_birth: dt.date,
+        gender: str,
+        email: str | None,
+        phone: str | None,
+        external_id: str | None,
+    ) -> None:
+        self.pk: uuid.UUID | None = None
+        self.mrn = ""
+        self.search_document = ""
+        self.first_name, self.last_name = first_name, last_name
+        self.date_of_birth, self.gender = date_of_birth, gender
+        self.email, self.phone, self.external_id = email, phone, external_id
+
+    def refresh_search_document(self) -> None:
+        self.search_document = search_document_of(
+            self.first_name, self.last_name, self.mrn, self.email
+        )
+
+    def as_model(self, now: dt.datetime) -> Patient:
+        return Patient(
+            id=self.pk,
+            mrn=self.mrn,
+            external_id=self.external_id,
+            first_name=self.first_name,
+            last_name=self.last_name,
+            date_of_birth=self.date_of_birth,
+            gender=self.gender,
+            email=self.email,
+            phone=self.phone,
+            search_document=self.search_document,
+            created_at=now,
+            updated_at=now,
+        )
+
+
 @dataclass
 class _PatientRow:
-    patient: Patient
+    patient: _NewPatient
     mrn: str | None
     external_id: str | None
     given_id: uuid.UUID | None
@@ -283,19 +346,26 @@ class _PatientRow:
     match: uuid.UUID | None = None
 
 
-_PATIENT_ATTNAMES = tuple(f.attname for f in Patient._meta.concrete_fields)
+PhoneCache = dict[str, tuple[str | None, ValidationError | None]]
 
 
-def _new_patient(**values: Any) -> Patient:
-    """``Patient(**values)`` built positionally (Django's keyword path costs three times
-    as much per instance, which a 100,000-row import notices); unnamed fields are None
-    until the write fills them (id, timestamps)."""
-    model: Any = Patient  # the stubs type-check keyword construction only
-    patient: Patient = model(*(values.get(name) for name in _PATIENT_ATTNAMES))
-    return patient
+def _clean_phone(raw: str | None, cache: PhoneCache) -> tuple[str | None, ValidationError | None]:
+    """``clean_phone`` (the model's and the API's rule), once per distinct value of a file."""
+    key = raw or ""
+    known = cache.get(key)
+    if known is None:
+        try:
+            known = (clean_phone(raw), None)
+        except ValidationError as exc:
+            known = (None, exc)
+        cache[key] = known
+    return known
 
 
-def _patient_from_row(row: _Row) -> _PatientRow | None:
+def _patient_from_row(row: _Row, *, today: dt.date, phones: PhoneCache) -> _PatientRow | None:
+    """One row through the patient model's rules (those of ``Patient.clean``, applied
+    with the same functions: ``clean_phone``, ``date_of_birth_error``, blank names,
+    lower-cased email) and the API serializer's field rules, with their codes."""
     first_name = row.text("first_name", max_length=100)
     last_name = row.text("last_name", max_length=100)
     for name, value in (("first_name", first_name), ("last_name", last_name)):
@@ -331,22 +401,31 @@ def _patient_from_row(row: _Row) -> _PatientRow | None:
     given_id = row.uuid("id")
     if row.errors:
         return None
-    patient = _new_patient(
+    # Patient.clean(): blank names, phone, birthday bounds, in that order.
+    for name, value in (("first_name", first_name), ("last_name", last_name)):
+        if not value:
+            row.field_error(name, CoreErrorCode.BLANK, "This field may not be blank.")
+    phone, phone_error = _clean_phone(phone, phones)
+    if phone_error is not None:
+        for message in phone_error.messages:
+            row.field_error("phone", phone_error.code or Code.INVALID, message)
+    if born is not None:
+        born_error = date_of_birth_error(born, today=today)
+        if born_error is not None:
+            for message in born_error.messages:
+                row.field_error("date_of_birth", born_error.code or Code.INVALID, message)
+    if row.errors:
+        return None
+    assert born is not None  # required: reported above when absent
+    patient = _NewPatient(
         first_name=first_name or "",
         last_name=last_name or "",
         date_of_birth=born,
         gender=gender,
-        email=email,
+        email=email.lower() if email else None,
         phone=phone,
         external_id=external_id,
-        mrn="",
-        search_document="",
     )
-    try:
-        patient.clean()  # the model's own rules: blank names, birthday bounds, phone, email
-    except ValidationError as exc:
-        _django_errors(row, exc)
-        return None
     return _PatientRow(patient, mrn, external_id, given_id, frozenset(row.values))
 
 
@@ -468,7 +547,6 @@ def _write_patients(creates: list[_PatientRow], updates: list[Patient], fields: 
             next_value += 1
             patient.mrn = f"MRN-{next_value:06d}"
         patient.pk = item.given_id or uuid.uuid4()
-        patient.created_at = patient.updated_at = now
         patient.refresh_search_document()
     # Kept source MRNs move the counter past them, as mrn_sequence_sync does.
     highest = max([next_value, *(_mrn_digits(m) for m in kept)])
@@ -513,10 +591,10 @@ def _write_patients(creates: list[_PatientRow], updates: list[Patient], fields: 
             ),
         )
     else:
-        Patient.objects.bulk_create(patients, batch_size=500)
+        Patient.objects.bulk_create([p.as_model(now) for p in patients], batch_size=500)
     if updates:
-        for patient in updates:
-            patient.updated_at = now
+        for changed in updates:
+            changed.updated_at = now
         Patient.objects.bulk_update(
             updates, sorted({*fields, "search_document", "updated_at"}), batch_size=500
         )
@@ -536,12 +614,14 @@ def import_patients(
         ignore_unknown=options.ignore_unknown_columns,
     )
     report = ImportReport("patients", parsed.format, options, total_rows=len(parsed.rows))
+    today = timezone.localdate()
+    phones: PhoneCache = {}
     rows: list[_Row] = []
     items: list[tuple[_Row, _PatientRow]] = []
     for index, (number, values) in enumerate(parsed.rows, start=1):
         row = _Row(number, values)
         rows.append(row)
-        item = _patient_from_row(row)
+        item = _patient_from_row(row, today=today, phones=phones)
         if item is not None:
             items.append((row, item))
         if progress is not None and index % PROGRESS_EVERY == 0:
@@ -683,6 +763,11 @@ def _resolve_interactions(items: list[tuple[_Row, _InteractionRow]]) -> None:
         "mrn": _existing(Patient, "mrn", refs["mrn"]),
         "external_id": _existing(Patient, "external_id", refs["external_id"]),
     }
+    earliest: dict[uuid.UUID, dt.datetime] = {}
+    found = sorted({pk for by_ref in patients.values() for pk in by_ref.values()}, key=str)
+    for chunk in _chunks(found):
+        for pk, born in Patient.objects.filter(pk__in=chunk).values_list("pk", "date_of_birth"):
+            earliest[pk] = Patient(date_of_birth=born).earliest_clinical_time()
     doctors = _existing(Doctor, "pk", (i.doctor_id for _, i in items))
     appointment_owner: dict[uuid.UUID, uuid.UUID] = {}
     wanted = sorted({i.appointment_id for _, i in items if i.appointment_id}, key=str)
@@ -699,6 +784,17 @@ def _resolve_interactions(items: list[tuple[_Row, _InteractionRow]]) -> None:
         item.patient_id = patients[name].get(value)
         if item.patient_id is None:
             row.field_error(name, Code.DOES_NOT_EXIST, f"No patient has this {name}.")
+        else:
+            try:  # rule 1 of the interaction services: not before the patient's birth day
+                validate_not_before_birth(
+                    item.occurred_at,
+                    born=earliest[item.patient_id],
+                    field="occurred_at",
+                    message="An interaction cannot have occurred before the patient's date "
+                    "of birth.",
+                )
+            except ValidationError as exc:
+                _django_errors(row, exc)
         if item.doctor_id is not None and item.doctor_id not in doctors:
             row.field_error("doctor_id", Code.DOES_NOT_EXIST, "No doctor has this id.")
         if item.appointment_id is not None:

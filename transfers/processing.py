@@ -8,6 +8,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from core.actors import system_actor
@@ -39,13 +40,66 @@ def _fail(job: ImportJob, code: str, detail: str, errors: list[dict] | None = No
     job.save()
 
 
+def _runner_key(job_id: uuid.UUID | str) -> int:
+    """The job's PostgreSQL advisory lock key (a signed 64-bit number from its UUID)."""
+    return uuid.UUID(str(job_id)).int % (1 << 63)
+
+
+def _hold_runner_lock(job_id: uuid.UUID | str) -> bool:
+    """Mark this database session as the job's runner for as long as it lives.
+
+    A session-level advisory lock: PostgreSQL releases it when the worker's connection
+    ends, however the worker ended (SIGKILL, OOM, a lost node), so a free lock on a
+    ``running`` job means its worker is gone — known at once, without waiting for the
+    heartbeat to go stale."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [_runner_key(job_id)])
+        (taken,) = cursor.fetchone()
+    return bool(taken)
+
+
+def _release_runner_lock(job_id: uuid.UUID | str) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_runner_key(job_id)])
+
+
+def _runner_alive(job_id: uuid.UUID | str) -> bool:
+    """Whether some session still holds the job's runner lock (PostgreSQL only)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [_runner_key(job_id)])
+        (taken,) = cursor.fetchone()
+        if taken:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_runner_key(job_id)])
+    return not taken
+
+
 def import_job_run(*, job_id: uuid.UUID | str) -> str:
     """Run a queued job. A job that is not queued (done, failed, or taken by another
-    delivery) is left alone. Returns the job's final status."""
+    delivery) is left alone — except a ``running`` job whose runner is gone (PostgreSQL:
+    its advisory lock is free), which a redelivered message takes over: it wrote nothing.
+    Returns the job's final status."""
+    if not _hold_runner_lock(job_id):  # a live worker runs it (a duplicate delivery)
+        return str(ImportJob.objects.values_list("status", flat=True).get(pk=job_id))
+    try:
+        return _run_claimed(job_id)
+    finally:
+        _release_runner_lock(job_id)
+
+
+def _run_claimed(job_id: uuid.UUID | str) -> str:
     now = timezone.now()
     claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
         status=ImportStatus.RUNNING, started_at=now, heartbeat_at=now
     )
+    if not claimed and connection.vendor == "postgresql":
+        # We hold the runner lock, so no live worker runs this job: a running one was
+        # lost with its worker (the broker redelivered the message), and is ours now.
+        claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.RUNNING).update(
+            started_at=now, heartbeat_at=now, processed_rows=0
+        )
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
     if not claimed:
         return str(job.status)
@@ -119,12 +173,21 @@ def stale_after() -> timedelta:
 
 
 def import_jobs_sweep(*, now: datetime | None = None) -> int:
-    """Fail running jobs whose worker stopped reporting (killed, lost); they wrote
-    nothing, so they can be retried. Returns how many were failed."""
+    """Fail running jobs whose worker is gone; they wrote nothing, so they can be
+    retried. On PostgreSQL a job whose runner lock is free is failed at once; elsewhere
+    (and as a backstop) a job whose heartbeat is older than ``IMPORT_STALE_MINUTES``.
+    Returns how many were failed."""
     now = now or timezone.now()
-    return ImportJob.objects.filter(
+    lost = ImportJob.objects.filter(
         status=ImportStatus.RUNNING, heartbeat_at__lt=now - stale_after()
-    ).update(
+    )
+    if connection.vendor == "postgresql":
+        running = ImportJob.objects.filter(status=ImportStatus.RUNNING).values_list("pk", flat=True)
+        dead = [pk for pk in running if not _runner_alive(pk)]
+        lost = ImportJob.objects.filter(status=ImportStatus.RUNNING).filter(
+            pk__in=[*dead, *lost.values_list("pk", flat=True)]
+        )
+    return lost.update(
         status=ImportStatus.FAILED,
         failure_code=Code.WORKER_LOST,
         failure_detail="The worker running the import stopped; nothing was written. Retry it.",

@@ -174,28 +174,48 @@ def test_every_export_is_logged_with_its_row_count(
     ]
 
 
+def _backend_query(pid: int) -> str:
+    """What PostgreSQL backend ``pid`` is running, seen from a connection of our own."""
+    import psycopg
+    from django.db import connection
+
+    params = connection.get_connection_params()
+    with psycopg.connect(**params, autocommit=True) as observer:
+        row = observer.execute(
+            "SELECT state, query FROM pg_stat_activity WHERE pid = %s", (pid,)
+        ).fetchone()
+    assert row is not None
+    return f"{row[0]}: {row[1]}"
+
+
 @pytest.mark.postgres
+@pytest.mark.parametrize("fmt", ["csv", "ndjson"])
 def test_a_postgres_export_streams_from_a_server_side_cursor(
-    admin_api: APIClient, import_patients: Upload, settings: Any
+    fmt: str, admin_api: APIClient, import_patients: Upload, settings: Any
 ) -> None:
+    """CSV is formatted by the server (COPY ... TO STDOUT), JSON and NDJSON from a named
+    cursor: either way the response starts while the query is still being read."""
     from django.db import connection
 
     from transfers.tests.test_jobs import patient_rows
 
     settings.IMPORT_SYNC_MAX_ROWS = 20_000
     assert import_patients(patient_rows(12_000)).json()["created"] == 12_000
+    connection.ensure_connection()
+    assert connection.connection is not None
+    pid = connection.connection.info.backend_pid
 
-    response = admin_api.get("/api/v1/patients/export/", {"ordering": "mrn"})
+    response = admin_api.get("/api/v1/patients/export/", {"ordering": "mrn", "format": fmt})
     chunks = iter(response.streaming_content)  # type: ignore[attr-defined]
-    first = next(chunks)
+    first = next(chunks) + next(chunks)  # the CSV header is a chunk of its own
 
-    # The first chunk is out while the named cursor still holds the rest of the set.
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_cursors WHERE name LIKE 'export_%%'")
-        assert cursor.fetchone()[0] == 1
-    assert 1 < first.count(b"\n") < 12_001
+    # Data is out while the server still holds the rest of the set.
+    running = _backend_query(pid)
+    if fmt == "csv":
+        assert running.startswith("active: COPY (SELECT"), running
+    else:
+        assert "FETCH" in running, running
+    assert 1 < first.count(b"\n") < 12_000
     rest = b"".join(chunks)
-    assert (first + rest).count(b"\n") == 12_001
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_cursors WHERE name LIKE 'export_%%'")
-        assert cursor.fetchone()[0] == 0
+    assert (first + rest).count(b"\n") == 12_000 + (fmt == "csv")
+    assert not _backend_query(pid).startswith("active")

@@ -86,6 +86,7 @@ def test_a_row_the_api_rejects_is_rejected_with_the_same_code(
         ({"occurred_at": "2026-01-01T09:00:00"}, "occurred_at"),
         ({"occurred_at": future}, "occurred_at"),
         ({"occurred_at": "soon"}, "occurred_at"),
+        ({"occurred_at": f"{a.date_of_birth - timedelta(days=1)}T12:00:00Z"}, "occurred_at"),
         ({"appointment_id": str(other.pk)}, "appointment_id"),
         ({"doctor_id": str(uuid.uuid4())}, "doctor_id"),
         ({"patient_id": str(uuid.uuid4())}, "patient_id"),

@@ -148,3 +148,31 @@ def test_only_admins_import_export_and_see_jobs(
     ]
     assert [r.status_code for r in urls] == [expected] * 5
     assert Patient.objects.count() == 0
+
+
+@pytest.mark.postgres
+def test_a_running_job_without_a_live_runner_is_taken_over_by_a_redelivery(
+    import_patients: Upload, settings: Any
+) -> None:
+    """A redelivered message finds the job ``running``: while another session holds the
+    job's runner lock it leaves it alone; once that lock is free (the worker's session
+    ended) it runs the job, which had written nothing."""
+    import psycopg
+    from django.db import connection
+
+    from transfers.processing import _runner_key, import_job_run
+
+    settings.IMPORT_SYNC_MAX_ROWS = 5
+    job_id = import_patients(patient_rows(12), dry_run=True).json()["id"]
+    ImportJob.objects.filter(pk=job_id).update(status=ImportStatus.RUNNING)
+    runner = psycopg.connect(**connection.get_connection_params(), autocommit=True)
+    try:
+        runner.execute("SELECT pg_advisory_lock(%s)", (_runner_key(job_id),))
+        assert import_job_run(job_id=job_id) == ImportStatus.RUNNING
+        assert import_jobs_sweep() == 0  # its runner is alive
+    finally:
+        runner.close()  # the worker's session ends
+
+    assert import_job_run(job_id=job_id) == ImportStatus.SUCCEEDED
+    job = ImportJob.objects.get(pk=job_id)
+    assert (job.attempts, job.processed_rows, Patient.objects.count()) == (2, 12, 0)
