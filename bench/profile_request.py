@@ -1,5 +1,6 @@
-"""Where one request's time goes, in-process: CPU ms and queries per request, and a
-cProfile top-20 per scenario.
+"""Where one request's time goes, in-process: CPU ms and queries per request, a cProfile
+top-20 per scenario, and with ``--plans`` each statement's ``EXPLAIN (ANALYZE, BUFFERS)``
+(one request per scenario) in ``bench/plans/<scenario>.txt``.
 
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/clinic_bench_full \\
         python bench/profile_request.py [--requests 300] [--scenarios a,b] [--write]
@@ -165,10 +166,17 @@ def main() -> None:
         default="patient_by_id,appointments_day,timeline,create_patient,book,interaction",
     )
     parser.add_argument("--write", action="store_true", help="write bench/profiles/*.txt")
+    parser.add_argument(
+        "--plans", action="store_true", help="write bench/plans/<scenario>.txt and stop"
+    )
     args = parser.parse_args()
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token()}")
     all_requests = requests_for(Random(11))
     print(f"database {connection.settings_dict['NAME']}, {args.requests} requests per scenario")
+    if args.plans:
+        for key in args.scenarios.split(","):
+            plans(client, key, all_requests[key][20])
+        return
     for key in args.scenarios.split(","):
         reqs = (all_requests[key] * (args.requests // len(all_requests[key]) + 1))[: args.requests]
         if key in ("create_patient", "book", "interaction"):
@@ -204,6 +212,30 @@ def main() -> None:
                 f"## top 20 by own time\n{_strip(tottime.getvalue())}\n"
                 f"## top 25 by cumulative time\n{_strip(text)}"
             )
+
+
+def plans(client: Client, key: str, request: Request) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of every SELECT one request of ``key`` issues (writes
+    are listed, not executed twice)."""
+    seen: list[tuple[str, Any]] = []
+
+    def record(execute: Callable[..., Any], sql: str, params: Any, many: bool, ctx: Any) -> Any:
+        seen.append((sql, params))
+        return execute(sql, params, many, ctx)
+
+    with connection.execute_wrapper(record):
+        status = send(client, request)
+    out = [f"# {key}: {request[0]} {request[1]} -> {status}, {len(seen)} statements\n"]
+    for n, (sql, params) in enumerate(seen, 1):
+        out.append(f"## statement {n}\n{sql}\n")
+        if sql.lstrip().upper().startswith("SELECT"):
+            with connection.cursor() as cur:
+                cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+                out.append("\n".join(row[0] for row in cur.fetchall()) + "\n")
+    path = ROOT / "bench" / "plans" / f"{key}.txt"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("\n".join(out))
+    print(f"{key}: {len(seen)} statements -> {path.relative_to(ROOT)}")
 
 
 def _strip(text: str) -> str:
