@@ -78,6 +78,10 @@ SCENARIOS = [
     Scenario("timeline", "7 patient timeline"),
     Scenario("interaction", "8 record an interaction", method="POST"),
 ]
+# Scenario 9, the audit trail's overhead on 1 and 2, is not a wrk scenario: "without the
+# trail" exists only in-process (no setting switches the trail off, on purpose), so
+# ``audit_overhead.py`` measures it and this script runs it and reports its lines.
+AUDIT_OVERHEAD = "audit_overhead"
 
 
 @dataclass
@@ -433,6 +437,30 @@ def versions(db_url: str) -> dict[str, str]:
     }
 
 
+def audit_overhead(db_url: str, smoke: bool = False) -> list[str]:
+    """Scenario 9: ``audit_overhead.py`` on a throwaway ``<bench db>_bench`` database
+    (its own rows; the benchmark dataset is not touched), plain vs sync vs spool. The
+    smoke profile only proves it runs (few rows, few rounds)."""
+    env = django_env(db_url, production=False)
+    if smoke:
+        env.update(PATIENTS="100", ROUNDS="3", REQUESTS="10")
+    out = subprocess.run(
+        [str(BIN / "python"), str(ROOT / "bench" / "audit_overhead.py")],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    ).stdout
+    # Its summary starts at the "<vendor>, N patients" line; the access log comes before.
+    lines = [line for line in out.splitlines() if line.strip()]
+    start = next((i for i, line in enumerate(lines) if " patients, " in line), len(lines))
+    lines = lines[start:]
+    for line in lines:
+        print(f"audit overhead: {line}", flush=True)
+    return lines
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="API benchmark (see the module docstring)")
     parser.add_argument("--profile", choices=["full", "small", "smoke"], default="full")
@@ -442,7 +470,9 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--worker-threads", type=int, default=2)
-    parser.add_argument("--scenarios", default=",".join(s.key for s in SCENARIOS))
+    parser.add_argument(
+        "--scenarios", default=",".join([*(s.key for s in SCENARIOS), AUDIT_OVERHEAD])
+    )
     parser.add_argument("--rebuild", action="store_true", help="make the dataset again")
     parser.add_argument("--write", action="store_true", help="write bench/RESULTS.md")
     args = parser.parse_args()
@@ -507,6 +537,13 @@ def main() -> int:
             peaks = worker_peak_rss_mb(api_pid)
         api_log = (workdir / "api.log").read_text(errors="replace")
     markdown = table(results)
+    audit_lines = []
+    if AUDIT_OVERHEAD in args.scenarios.split(","):
+        audit_lines = audit_overhead(db_url, smoke=args.profile == "smoke")
+    if audit_lines:
+        markdown += "\n\n9 audit overhead (`bench/audit_overhead.py`, in-process):\n\n" + "\n".join(
+            f"    {line}" for line in audit_lines
+        )
     print()
     print(markdown)
     print(f"\nAPI worker peak RSS (MB): {', '.join(f'{p:.0f}' for p in peaks)}")
@@ -517,6 +554,7 @@ def main() -> int:
         "args": vars(args),
         "versions": versions(db_url),
         "worker_peak_rss_mb": peaks,
+        "audit_overhead": audit_lines,
         "results": {
             k: {n: [asdict(m) for m in ms] for n, ms in v.items()} for k, v in results.items()
         },
