@@ -110,9 +110,7 @@ def import_submit(
         # A written import records its event inside the write transaction (``finish``):
         # if the event cannot be stored, no row is imported. One that wrote nothing (a
         # dry run, a rejected file) is recorded afterwards.
-        report = run_import(
-            kind=kind, data=parsed, options=options, actor=actor, finish=record
-        )
+        report = run_import(kind=kind, data=parsed, options=options, actor=actor, finish=record)
         if not report.written:
             record(report)
         return report

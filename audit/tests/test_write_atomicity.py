@@ -81,7 +81,7 @@ def _past_appointment() -> Any:
 def _signed_by_someone_else() -> Any:
     note = make_note()
     other = user_upsert(username="first-signer", role=Role.PROVIDER, password=PASSWORD)
-    note_sign(note=note, signer=other, password=PASSWORD, meaning=SignatureMeaning.AUTHORSHIP)
+    note_sign(note=note, actor=other, password=PASSWORD, meaning=SignatureMeaning.AUTHORSHIP)
     return note
 
 
