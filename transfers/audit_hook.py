@@ -1,6 +1,7 @@
 """The one place where imports and exports become audit events.
 
-Every import (synchronous or job) and every export calls :func:`record_transfer` once,
+Every import (synchronous, job or command: :func:`record_import`) and every export calls
+:func:`record_transfer` once,
 with the row count: one audit event (``import`` or ``export``, resource type, row count,
 client address and request id from the request when there is one) and one structured log
 line (logger ``clinic.transfers``, no patient data).
@@ -9,10 +10,13 @@ line (logger ``clinic.transfers``, no patient data).
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.http import HttpRequest
+
+if TYPE_CHECKING:
+    from transfers.importing import ImportReport
 
 logger = logging.getLogger("clinic.transfers")
 
@@ -59,4 +63,29 @@ def record_transfer(
             "transfer_actor": username,
             **{f"transfer_{k}": v for k, v in details.items()},
         },
+    )
+
+
+def record_import(
+    report: ImportReport,
+    *,
+    actor: User | None,
+    kind: str,
+    request: HttpRequest | None = None,
+    **details: Any,
+) -> None:
+    """Record one finished import (``report``): an ``import`` event with the rows written,
+    or ``import_dry_run`` when nothing was meant to be written. The API, the jobs and
+    the commands all call this, as the importer's ``finish`` hook when rows were written
+    (so the event commits with them) and afterwards when none were."""
+    record_transfer(
+        actor=actor,
+        action="import_dry_run" if report.options.dry_run else "import",
+        resource=kind,
+        rows=report.created + report.updated if report.written else 0,
+        file_format=report.format,
+        request=request,
+        total_rows=report.total_rows,
+        errors=len(report.errors),
+        **details,
     )

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from core.actors import actor_named
 from transfers import exporting
-from transfers.audit_hook import record_transfer
+from transfers.audit_hook import record_import, record_transfer
 from transfers.cli import Progress
 from transfers.formats import FileRejected, parse
 from transfers.importing import ImportOptions, run_import
@@ -46,21 +46,17 @@ def run_import_command(command: BaseCommand, kind: str, options: dict[str, Any])
                 options=settings_,
                 actor=actor,
                 progress=progress.update,
+                finish=lambda written: record_import(
+                    written, actor=actor, kind=kind, source="command"
+                ),
             )
         finally:
             progress.close()
     except FileRejected as exc:
         raise CommandError(f"{exc.code}: {exc.detail}") from None
-    record_transfer(
-        actor=actor,
-        action="import_dry_run" if settings_.dry_run else "import",
-        resource=kind,
-        rows=report.created + report.updated if report.written else 0,
-        file_format=report.format,
-        total_rows=report.total_rows,
-        errors=len(report.errors),
-        source="command",
-    )
+    # A written import recorded its event inside the write transaction (``finish``).
+    if not report.written:
+        record_import(report, actor=actor, kind=kind, source="command")
     for error in report.errors[:MAX_ERRORS_SHOWN]:
         command.stderr.write(
             f"row {error['row']}: {error['field']}: {error['code']}: {error['detail']}"

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from core.actors import system_actor
 from core.errors import ApiError
-from transfers.audit_hook import record_transfer
+from transfers.audit_hook import record_import
 from transfers.errors import TransferErrorCode as Code
 from transfers.formats import FileRejected
 from transfers.importing import ImportOptions, ImportReport, run_import
@@ -148,16 +148,7 @@ def _run_claimed(job_id: uuid.UUID | str) -> str:
 
 
 def _record(job: ImportJob, report: ImportReport) -> None:
-    record_transfer(
-        actor=job.created_by,
-        action="import_dry_run" if report.options.dry_run else "import",
-        resource=job.kind,
-        rows=report.created + report.updated if report.written else 0,
-        file_format=job.file_format,
-        total_rows=report.total_rows,
-        errors=len(report.errors),
-        job_id=str(job.pk),
-    )
+    record_import(report, actor=job.created_by, kind=job.kind, job_id=str(job.pk))
 
 
 def _finish_and_record(job: ImportJob, report: ImportReport) -> None:

@@ -22,7 +22,7 @@ from django.http import HttpRequest
 from kombu.exceptions import OperationalError as BrokerError
 
 from core.errors import Conflict, ServiceUnavailable
-from transfers.audit_hook import record_transfer
+from transfers.audit_hook import record_import
 from transfers.errors import TransferErrorCode as Code
 from transfers.formats import FileRejected, parse
 from transfers.importing import (
@@ -96,16 +96,7 @@ def import_submit(
     if len(parsed.rows) <= settings.IMPORT_SYNC_MAX_ROWS:
 
         def record(report: ImportReport) -> None:
-            record_transfer(
-                actor=actor,
-                action="import_dry_run" if options.dry_run else "import",
-                resource=kind,
-                rows=report.created + report.updated if report.written else 0,
-                file_format=report.format,
-                total_rows=report.total_rows,
-                errors=len(report.errors),
-                request=request,
-            )
+            record_import(report, actor=actor, kind=kind, request=request)
 
         # A written import records its event inside the write transaction (``finish``):
         # if the event cannot be stored, no row is imported. One that wrote nothing (a

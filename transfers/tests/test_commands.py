@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from audit.models import Action, AuditEvent
+from audit.recorder import AuditUnavailable
+from audit.tests.test_transactions import audit_table_refuses_inserts  # noqa: F401 (fixture)
 from interactions.models import Interaction
 from patients.models import Patient
 from patients.tests.factories import PatientFactory
@@ -61,6 +64,28 @@ def test_import_errors_fail_the_command_and_write_nothing(tmp_path: Path) -> Non
         call_command("import_patients", str(source), stdout=io.StringIO(), stderr=err)
 
     assert "row 1: date_of_birth: invalid" in err.getvalue()
+    assert Patient.objects.count() == 0
+
+
+def test_a_command_import_records_its_event_with_the_rows(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text(patient_rows(3))
+
+    call_command("import_patients", str(source), stdout=io.StringIO(), stderr=io.StringIO())
+
+    event = AuditEvent.objects.get(action=Action.IMPORT)
+    assert (event.resource_type, event.row_count) == ("patient", 3)
+    assert Patient.objects.count() == 3
+
+
+@pytest.mark.usefixtures("audit_table_refuses_inserts")
+def test_a_command_import_whose_event_cannot_be_written_writes_nothing(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text(patient_rows(3))
+
+    with pytest.raises(AuditUnavailable):
+        call_command("import_patients", str(source), stdout=io.StringIO(), stderr=io.StringIO())
+
     assert Patient.objects.count() == 0
 
 
