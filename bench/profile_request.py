@@ -53,6 +53,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
@@ -74,6 +75,9 @@ def requests_for(rng: Random) -> dict[str, list[Request]]:
     )
     doctors = [str(pk) for pk in Doctor.objects.filter(is_active=True).values_list("pk", flat=True)]
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    # Past the dataset's last appointment (a year ahead), inside the booking window: a
+    # slot beyond SCHEDULING_MAX_DAYS_AHEAD would be a 400, not a booking.
+    ahead = settings.SCHEDULING_MAX_DAYS_AHEAD - 1
     return {
         "patient_by_id": [("GET", f"/api/v1/patients/{i}/", None) for i in ids],
         "appointments_day": [
@@ -101,7 +105,8 @@ def requests_for(rng: Random) -> dict[str, list[Request]]:
                     "patient_id": rng.choice(ids),
                     "doctor_id": rng.choice(doctors),
                     "start_time": (
-                        now + timedelta(days=rng.randint(400, 900), minutes=10 * rng.randint(0, 47))
+                        now
+                        + timedelta(days=rng.randint(400, ahead), minutes=10 * rng.randint(0, 47))
                     ).isoformat(),
                     "duration_minutes": 20,
                 },
