@@ -46,6 +46,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from core.db.failures import CONNECTION_SQLSTATES
 from core.request_context import current_request_id
 
 logger = logging.getLogger("clinic.errors")
@@ -136,11 +137,6 @@ class DatabaseUnavailable(ServiceUnavailable):
     default_detail = "The database is unavailable. Nothing was changed; try again shortly."
 
 
-# SQLSTATEs meaning "the server went away or refuses connections" (class 08, and
-# 57P01-57P03: terminated by an administrator, crash shutdown, cannot connect now).
-_CONNECTION_SQLSTATES = ("08", "57P01", "57P02", "57P03")
-
-
 def is_database_unavailable(exc: BaseException) -> bool:
     """A database error that means "cannot reach the database", not "bad statement".
 
@@ -152,7 +148,7 @@ def is_database_unavailable(exc: BaseException) -> bool:
         return False
     cause = exc.__cause__
     sqlstate = getattr(cause, "sqlstate", None)
-    return sqlstate is None or str(sqlstate).startswith(_CONNECTION_SQLSTATES)
+    return sqlstate is None or str(sqlstate).startswith(CONNECTION_SQLSTATES)
 
 
 def is_redis_unavailable(exc: BaseException) -> bool:

@@ -133,6 +133,9 @@ DATABASES = {
 }
 DB_CONNECT_TIMEOUT_SECONDS = env.int("DB_CONNECT_TIMEOUT_SECONDS", default=3)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, failing fast within one request once the server is found gone,
+    # so a 503 never waits DB_CONNECT_TIMEOUT_SECONDS twice (core/db/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "core.db.postgresql"
     # Django's native psycopg 3 pool: one pool per process, sized by environment.
     # Pooling and persistent connections are mutually exclusive in Django.
     DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -56,7 +56,7 @@ def test_production_settings_load_and_are_hardened() -> None:
         "False",
         "True",
         "['clinic.example.org']",
-        "django.db.backends.postgresql",
+        "core.db.postgresql",
     ]
 
 
@@ -92,7 +92,7 @@ def test_database_url_switches_to_postgres_with_native_pool() -> None:
     result = _run(code, env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "django.db.backends.postgresql",
+        "core.db.postgresql",
         "True",
         "django.core.cache.backends.redis.RedisCache",
         "False",

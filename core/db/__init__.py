@@ -1,0 +1,1 @@
+"""Database backends: Django's own, with the project's failure behaviour (see postgresql)."""
