@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
+import psycopg
 import redis
 from django import db
 from django.core.exceptions import (
@@ -46,7 +47,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from core.db.failures import CONNECTION_SQLSTATES
+from core.db.failures import is_connection_failure
 from core.request_context import current_request_id
 
 logger = logging.getLogger("clinic.errors")
@@ -147,8 +148,9 @@ def is_database_unavailable(exc: BaseException) -> bool:
     if not isinstance(exc, (db.OperationalError, db.InterfaceError)):
         return False
     cause = exc.__cause__
-    sqlstate = getattr(cause, "sqlstate", None)
-    return sqlstate is None or str(sqlstate).startswith(CONNECTION_SQLSTATES)
+    if isinstance(cause, psycopg.Error):
+        return is_connection_failure(cause)
+    return getattr(cause, "sqlstate", None) is None  # SQLite's errors carry no SQLSTATE
 
 
 def is_redis_unavailable(exc: BaseException) -> bool:
