@@ -6,7 +6,6 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
@@ -59,10 +58,10 @@ def test_roles_do_their_jobs_in_the_console(page: Page, live_server: LiveServer)
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".messagelist")).to_contain_text("Lena Fischer")
 
-    # The new Provider finds a patient by a misspelt name (typo tolerance is trigram
-    # search: PostgreSQL; SQLite matches words as substrings).
+    # The new Provider finds a patient by a misspelt name (trigram search, on either
+    # database).
     log_in(page, base, "nurse.jo", "a-Long-passphrase-42")
-    term = "Hadda Maria" if connection.vendor == "postgresql" else "hadad mar"
+    term = "Hadda Maria"
     page.goto(base + reverse("admin:patients_patient_changelist"))
     page.locator("#searchbar").fill(term)
     page.locator("#searchbar").press("Enter")

@@ -1,8 +1,10 @@
 from typing import Any
 
 from django.apps import AppConfig
+from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
+from django.db.models.signals import post_migrate
 
 
 def _register_sqlite_functions(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
@@ -12,6 +14,20 @@ def _register_sqlite_functions(sender: Any, connection: BaseDatabaseWrapper, **k
         register(connection.connection)
 
 
+def _repair_sqlite_search_index(sender: Any, using: str = "default", **kwargs: Any) -> None:
+    """A later migration that rebuilt ``patients_patient`` on SQLite dropped the search
+    index's triggers with the old table: put them back and re-index (patients.search_index)."""
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    from django.db.migrations.recorder import MigrationRecorder
+
+    from patients import search_index
+
+    if search_index.MIGRATION in MigrationRecorder(connection).applied_migrations():
+        search_index.ensure(connection)
+
+
 class PatientsConfig(AppConfig):
     name = "patients"
     verbose_name = "Patients"
@@ -19,3 +35,6 @@ class PatientsConfig(AppConfig):
     def ready(self) -> None:
         # pg_trgm's word similarity on every SQLite connection (patients.trigram).
         connection_created.connect(_register_sqlite_functions, dispatch_uid="patients-trgm")
+        post_migrate.connect(
+            _repair_sqlite_search_index, sender=self, dispatch_uid="patients-trgm-index"
+        )

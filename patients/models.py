@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -10,8 +11,9 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
 from django.db.models.functions import Lower
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from core.errors import CoreErrorCode
@@ -23,6 +25,9 @@ EMAIL_UNIQUE = "patients_email_unique_ci"
 MAX_SEARCH_WORDS = 8
 # pg_trgm.word_similarity_threshold on PostgreSQL (set per connection in settings).
 SEARCH_THRESHOLD = 0.3
+# Search words matched exactly, not by trigrams (PatientQuerySet.search).
+MRN_WORD = re.compile(r"mrn-\d+")
+EMAIL_WORD = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 # Clinical times of a patient whose birth date is unknown are not accepted before this.
 EARLIEST_CLINICAL_DATE = date(1900, 1, 1)
 
@@ -42,35 +47,59 @@ class PatientQuerySet(models.QuerySet["Patient"]):
         threshold 0.3) to the patient's search document, so typos and word order are
         tolerated ("Jonh Smiht" finds John Smith); results are ranked by summed
         similarity. PostgreSQL: pg_trgm, served by the GIN trigram index. SQLite: the
-        same function in ``patients.trigram``, behind a native pre-filter (no index: a
-        scan, fine for the embedded default's scale; see docs and bench/).
+        same function in ``patients.trigram``, over the candidates an FTS5 trigram index
+        finds (``patients.search_index``).
+
+        A word that is a whole MRN ("mrn-000042") or email address is an identifier and
+        matched exactly: by trigrams every MRN resembles every other ("mrn", "000"), so
+        a fuzzy MRN would match the whole clinic.
         """
         words = [w for w in text.lower().split() if w][:MAX_SEARCH_WORDS]
         if not words:
             return self
         qs = self
         rank: Any = None
+        fuzzy: list[str] = []
+        for word in words:
+            if MRN_WORD.fullmatch(word):
+                qs = qs.filter(mrn=word.upper())
+            elif EMAIL_WORD.fullmatch(word):
+                # Served by the unique index on lower(email), partial on NOT NULL.
+                qs = qs.filter(Exact(Lower("email"), word), email__isnull=False)
+            else:
+                fuzzy.append(word)
+        if not fuzzy:
+            return qs.annotate(search_rank=Value(float(len(words)))).order_by("id")
         if connection.vendor == "postgresql":
             from django.contrib.postgres.search import TrigramWordSimilarity
 
-            for word in words:
+            for word in fuzzy:
                 qs = qs.filter(search_document__trigram_word_similar=word)
                 term = TrigramWordSimilarity(word, "search_document")
                 rank = term if rank is None else rank + term
             return qs.annotate(search_rank=rank).order_by(F("search_rank").desc(), "id")
-        from patients.trigram import PrefilteredWordSimilarity
+        from django.db.models.expressions import RawSQL
 
-        names = []
-        for index, word in enumerate(words):
+        from patients.trigram import PrefilteredWordSimilarity, candidate_ids_sql, has_index
+
+        indexed = has_index(connection)
+        for index, word in enumerate(fuzzy):
             name = f"search_similarity_{index}"
+            candidates = candidate_ids_sql(word, SEARCH_THRESHOLD) if indexed else None
+            if candidates is not None:
+                # The trigram index narrows the rows; the similarity decides among them.
+                # The SQL is patients.trigram's own; the trigrams are parameters.
+                qs = qs.filter(pk__in=RawSQL(*candidates))  # noqa: S611  # nosec B611
             qs = qs.alias(
                 **{
                     name: PrefilteredWordSimilarity(
-                        word, "search_document", threshold=SEARCH_THRESHOLD
+                        word,
+                        "search_document",
+                        threshold=SEARCH_THRESHOLD,
+                        prefilter=candidates is None,
                     )
                 }
             ).filter(**{f"{name}__gte": SEARCH_THRESHOLD})
-            names.append(name)
             rank = F(name) if rank is None else rank + F(name)
         return qs.annotate(search_rank=rank).order_by(F("search_rank").desc(), "id")
 
