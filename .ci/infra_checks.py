@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-ENTRYPOINT_ROLES = {"api", "worker", "beat", "bootstrap", "runserver", "pytest"}
+ENTRYPOINT_ROLES = {"api", "serve", "worker", "beat", "bootstrap", "runserver", "pytest"}
 # Compose-only: read by the postgres image of the `db` service, not by the application.
 COMPOSE_ONLY_VARS = {"POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD"}
 # Set by the image (Dockerfile ENV), so not part of .env.example.

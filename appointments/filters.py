@@ -9,10 +9,10 @@ from rest_framework.exceptions import ValidationError
 
 from appointments.hours import day_bounds
 from appointments.models import Appointment, AppointmentStatus
-from core.filters import AwareDateTimeFilter
+from core.filters import AwareDateTimeFilter, FilterSet
 
 
-class AppointmentFilterSet(django_filters.FilterSet):
+class AppointmentFilterSet(FilterSet):
     date = django_filters.DateFilter(
         method="filter_date",
         label="Appointments that start on this day of the clinic's calendar "

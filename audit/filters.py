@@ -7,10 +7,10 @@ import django_filters
 from django.db.models import QuerySet
 
 from audit.models import Action, AuditEvent
-from core.filters import AwareDateTimeFilter
+from core.filters import AwareDateTimeFilter, FilterSet
 
 
-class AuditEventFilterSet(django_filters.FilterSet):
+class AuditEventFilterSet(FilterSet):
     patient_id = django_filters.UUIDFilter(
         method="filter_patient",
         label="Events about this patient, and events whose result listed them (searches, "

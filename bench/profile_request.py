@@ -80,6 +80,10 @@ def requests_for(rng: Random) -> dict[str, list[Request]]:
     ahead = settings.SCHEDULING_MAX_DAYS_AHEAD - 1
     return {
         "patient_by_id": [("GET", f"/api/v1/patients/{i}/", None) for i in ids],
+        # run.py's first pages of scenario 2.
+        "patient_list": [
+            ("GET", f"/api/v1/patients/?page={p}&page_size=20", None) for p in range(1, 6)
+        ],
         "appointments_day": [
             ("GET", f"/api/v1/appointments/?date={t.date()}&doctor_id={d}", None) for d, t in days
         ],
@@ -168,7 +172,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument(
         "--scenarios",
-        default="patient_by_id,appointments_day,timeline,create_patient,book,interaction",
+        default="patient_by_id,patient_list,appointments_day,timeline,create_patient,book,"
+        "interaction",
     )
     parser.add_argument("--write", action="store_true", help="write bench/profiles/*.txt")
     parser.add_argument(

@@ -7,9 +7,11 @@
 Steps: make (or reuse) the dataset of ``bench/dataset.py`` in ``BENCH_DATABASE_URL``
 (default ``postgres://postgres@127.0.0.1:5432/clinic_bench_<profile>``), issue a Provider
 token, sample request files (random patient ids, name searches with two typos, free and
-taken booking slots, …), start the API under production settings with gunicorn
-(``--workers 2 --threads 2`` unless told otherwise, the entrypoint's flags) and the
-reference server (``bench/reference_server.py``, the same process count), then for each
+taken booking slots, …), start the API under production settings with the container's
+own gunicorn command line (``docker/entrypoint.sh serve``: gthread workers, as many
+connections per worker as threads; ``--workers 2 --worker-threads 2`` unless told
+otherwise) and the reference server (``bench/reference_server.py``, the same command line
+and process count), then for each
 pass and scenario, interleaved API / reference:
 
 1. **saturation**: wrk, ``--threads`` threads and ``--connections`` connections for
@@ -493,24 +495,30 @@ def main() -> int:
         files = request_files(db_url, workdir)
         base = os.environ.get("BENCH_PORT_BASE")  # a shared machine: a port range of one's own
         api_port, ref_port = (int(base), int(base) + 1) if base else (free_port(), free_port())
-        gunicorn = [
-            str(BIN / "gunicorn"),
-            f"--workers={args.workers}",
-            f"--threads={args.worker_threads}",
-            "--limit-request-line=8190",
-            "--timeout=60",
-        ]
-        api_env = django_env(db_url, production=True)
-        ref_env = dict(api_env, REFERENCE_POOL_SIZE=str(args.worker_threads))
+        # The container's own command line (docker/entrypoint.sh `serve`: gthread
+        # workers, as many connections per worker as threads, its timeouts and limits),
+        # for the API and the reference server alike, so the benchmark measures what is
+        # deployed.
+        entrypoint = [str(ROOT / "docker" / "entrypoint.sh"), "serve"]
+        gunicorn_env = {
+            "PYTHON": str(BIN / "python"),
+            "GUNICORN_WORKERS": str(args.workers),
+            "GUNICORN_THREADS": str(args.worker_threads),
+        }
+        api_env = dict(
+            django_env(db_url, production=True),
+            **gunicorn_env,
+            GUNICORN_BIND=f"127.0.0.1:{api_port}",
+        )
+        ref_env = dict(
+            api_env,
+            GUNICORN_BIND=f"127.0.0.1:{ref_port}",
+            REFERENCE_POOL_SIZE=str(args.worker_threads),
+        )
         with (
+            server(entrypoint, api_env, api_port, workdir / "api.log") as api_pid,
             server(
-                [*gunicorn, f"--bind=127.0.0.1:{api_port}", "config.wsgi:application"],
-                api_env,
-                api_port,
-                workdir / "api.log",
-            ) as api_pid,
-            server(
-                [*gunicorn, f"--bind=127.0.0.1:{ref_port}", "bench.reference_server:app"],
+                [*entrypoint, "bench.reference_server:app"],
                 ref_env,
                 ref_port,
                 workdir / "reference.log",

@@ -1,4 +1,5 @@
-"""Ordering that rejects unknown fields and always ends with a unique tie-breaker."""
+"""The project's FilterSet base, the list-only filter backend, and ordering that rejects
+unknown fields and always ends with a unique tie-breaker."""
 
 from __future__ import annotations
 
@@ -19,6 +20,29 @@ from core.errors import CoreErrorCode
 if TYPE_CHECKING:
     from rest_framework.request import Request
     from rest_framework.views import APIView
+
+
+class FilterSet(django_filters.FilterSet):
+    """django-filter's FilterSet, with its form class built once per FilterSet class.
+
+    django-filter builds a new form class for every request: a form field per filter and
+    a ``type()`` call (a sixth of a list request's CPU, profiled). The form fields come
+    from the filters' declarations alone, so the class is kept on the FilterSet class and
+    reused; each request's form still deep-copies its fields (Django's ``Form`` does), so
+    no bound value or queryset cache is shared between requests. A FilterSet with a
+    filter whose queryset is a callable (choices that depend on the request) builds its
+    form class per request, as django-filter does.
+    """
+
+    def get_form_class(self) -> type[forms.Form]:
+        cls = type(self)
+        cached: type[forms.Form] | None = cls.__dict__.get("_form_class")
+        if cached is not None:
+            return cached
+        form: type[forms.Form] = super().get_form_class()
+        if not any(callable(getattr(f, "queryset", None)) for f in self.filters.values()):
+            cls._form_class = form
+        return form
 
 
 class ListFilterBackend(DjangoFilterBackend):

@@ -11,6 +11,34 @@ from rest_framework import serializers
 
 from core.errors import CoreErrorCode
 
+_DATETIME_FIELD = serializers.DateTimeField()
+
+
+def current_zone() -> datetime.tzinfo:
+    """The zone DRF renders datetimes in (the active one, ``TIME_ZONE`` by default);
+    look it up once per object, not once per field (it is a thread-local read)."""
+    return timezone.get_current_timezone()
+
+
+def datetime_out(value: datetime.datetime | None, zone: datetime.tzinfo) -> str | None:
+    """What ``serializers.DateTimeField().to_representation`` returns, for the output
+    serializers that write their fields out: ISO 8601 in ``zone`` (``current_zone()``),
+    ``Z`` for UTC. Anything but an aware datetime takes DRF's own path."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime.datetime) or value.utcoffset() is None:
+        return _DATETIME_FIELD.to_representation(value)
+    try:
+        text = value.astimezone(zone).isoformat()
+    except OverflowError:
+        return _DATETIME_FIELD.to_representation(value)
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def date_out(value: datetime.date | None) -> str | None:
+    """What ``serializers.DateField().to_representation`` returns for a date."""
+    return None if value is None else value.isoformat()
+
 
 class StrictFieldsMixin:
     """Rejects unknown input fields with a 400 instead of silently dropping them."""

@@ -2,6 +2,7 @@
 # Container entrypoint: one image, several roles.
 #
 #   api        (default) bootstrap (lock, migrate, optional demo seed), then gunicorn
+#   serve      gunicorn only, on the application given (default config.wsgi:application)
 #   worker     Celery worker
 #   beat       Celery beat (run exactly one)
 #   bootstrap  only the bootstrap step (the Kubernetes migration Job, a one-off upgrade)
@@ -37,40 +38,53 @@ if [ -n "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then
     mkdir -p "${PROMETHEUS_MULTIPROC_DIR}"
 fi
 
+# The API server: gunicorn on the WSGI application given as $1 (default the project's).
+# One command line for the container and for bench/run.py, so that the benchmark
+# measures what is deployed.
+serve() {
+    # /tmp is the only writable path on a read-only root filesystem (an emptyDir on
+    # Kubernetes), hence the heartbeat directory; the control socket is not used.
+    # No --access-logfile on purpose: gunicorn's access log prints the full request
+    # line, query string included, and query strings can carry patient names
+    # (?search=...). The application writes its own access log without them
+    # (core.middleware), with the request id.
+    # --limit-request-line 8190 (gunicorn's largest bounded value, default 4094):
+    # long filter and cursor query strings reach the API and get its JSON errors;
+    # only a request line past 8 KiB is refused by gunicorn itself (414).
+    # gthread workers: a request waiting on a dependency holds one thread, at most
+    # DB_CONNECT_TIMEOUT_SECONDS when PostgreSQL is down, and /health needs only one
+    # free thread, so it keeps answering. A worker takes no more connections than it
+    # has threads (--worker-connections): one whose threads are all waiting leaves new
+    # requests to a worker with a free thread instead of queueing them behind its
+    # own (gthread would otherwise accept up to 1000). Slow clients never reach
+    # gunicorn: nginx (the proxy service / sidecar) buffers each request until it is
+    # complete.
+    # Keep GUNICORN_THREADS <= DB_POOL_MAX_SIZE (one pooled connection per thread).
+    # GUNICORN_BIND (default 0.0.0.0:$PORT) lets the fault suite bind to loopback.
+    exec "$PYTHON" -m gunicorn "${1:-config.wsgi:application}" \
+        --bind "${GUNICORN_BIND:-0.0.0.0:${PORT:-8000}}" \
+        --limit-request-line 8190 \
+        --worker-class gthread \
+        --workers "${GUNICORN_WORKERS:-3}" \
+        --threads "${GUNICORN_THREADS:-4}" \
+        --worker-connections "${GUNICORN_THREADS:-4}" \
+        --timeout "${GUNICORN_TIMEOUT:-60}" \
+        --graceful-timeout 30 \
+        --worker-tmp-dir /tmp \
+        --no-control-socket
+}
+
 role="${1:-api}"
 case "$role" in
     api)
         bootstrap
-        # /tmp is the only writable path on a read-only root filesystem (an emptyDir on
-        # Kubernetes), hence the heartbeat directory; the control socket is not used.
-        # No --access-logfile on purpose: gunicorn's access log prints the full request
-        # line, query string included, and query strings can carry patient names
-        # (?search=...). The application writes its own access log without them
-        # (core.middleware), with the request id.
-        # --limit-request-line 8190 (gunicorn's largest bounded value, default 4094):
-        # long filter and cursor query strings reach the API and get its JSON errors;
-        # only a request line past 8 KiB is refused by gunicorn itself (414).
-        # gthread workers: a request waiting on a dependency holds one thread, at most
-        # DB_CONNECT_TIMEOUT_SECONDS when PostgreSQL is down, and /health needs only one
-        # free thread, so it keeps answering. A worker takes no more connections than it
-        # has threads (--worker-connections): one whose threads are all waiting leaves new
-        # requests to a worker with a free thread instead of queueing them behind its
-        # own (gthread would otherwise accept up to 1000). Slow clients never reach
-        # gunicorn: nginx (the proxy service / sidecar) buffers each request until it is
-        # complete.
-        # Keep GUNICORN_THREADS <= DB_POOL_MAX_SIZE (one pooled connection per thread).
-        # GUNICORN_BIND (default 0.0.0.0:$PORT) lets the fault suite bind to loopback.
-        exec "$PYTHON" -m gunicorn config.wsgi:application \
-            --bind "${GUNICORN_BIND:-0.0.0.0:${PORT:-8000}}" \
-            --limit-request-line 8190 \
-            --worker-class gthread \
-            --workers "${GUNICORN_WORKERS:-3}" \
-            --threads "${GUNICORN_THREADS:-4}" \
-            --worker-connections "${GUNICORN_THREADS:-4}" \
-            --timeout "${GUNICORN_TIMEOUT:-60}" \
-            --graceful-timeout 30 \
-            --worker-tmp-dir /tmp \
-            --no-control-socket
+        serve
+        ;;
+    serve)
+        # The api role without its bootstrap (migrations applied by a Job or an earlier
+        # start); `serve bench.reference_server:app` runs the benchmark's reference server.
+        shift
+        serve "$@"
         ;;
     worker)
         exec "$PYTHON" -m celery -A config.celery_app worker \

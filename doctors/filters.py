@@ -5,12 +5,13 @@ from typing import Any
 import django_filters
 from rest_framework.exceptions import ValidationError
 
+from core.filters import FilterSet
 from doctors.models import Doctor, DoctorQuerySet
 
 MAX_SEARCH_LENGTH = 200
 
 
-class DoctorFilterSet(django_filters.FilterSet):
+class DoctorFilterSet(FilterSet):
     is_active = django_filters.BooleanFilter()
     specialty = django_filters.CharFilter(
         lookup_expr="iexact", max_length=100, label="Exact specialty, case-insensitive."

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import django_filters
 
-from core.filters import AwareDateTimeFilter
+from core.filters import AwareDateTimeFilter, FilterSet
 from interactions.models import Interaction, InteractionStatus
 from outcomes.models import Outcome
 
 
-class InteractionFilterSet(django_filters.FilterSet):
+class InteractionFilterSet(FilterSet):
     patient_id = django_filters.UUIDFilter(field_name="patient_id")
     doctor_id = django_filters.UUIDFilter(field_name="doctor_id")
     outcome = django_filters.ModelChoiceFilter(

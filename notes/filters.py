@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import django_filters
 
-from core.filters import AwareDateTimeFilter
+from core.filters import AwareDateTimeFilter, FilterSet
 from notes.models import Note, NoteStatus, NoteType
 
 
-class NoteFilterSet(django_filters.FilterSet):
+class NoteFilterSet(FilterSet):
     note_type = django_filters.ChoiceFilter(choices=NoteType.choices)
     status = django_filters.ChoiceFilter(choices=NoteStatus.choices)
     taken_after = AwareDateTimeFilter(

@@ -6,13 +6,14 @@ import django_filters
 from django.db.models import QuerySet
 from rest_framework.exceptions import ValidationError
 
+from core.filters import FilterSet
 from outcomes.models import Outcome
 from patients.models import Gender, Patient
 
 MAX_SEARCH_LENGTH = 200
 
 
-class PatientFilterSet(django_filters.FilterSet):
+class PatientFilterSet(FilterSet):
     gender = django_filters.ChoiceFilter(choices=Gender.choices)
     date_of_birth = django_filters.DateFilter()
     date_of_birth_after = django_filters.DateFilter(

@@ -8,7 +8,7 @@ DEBUG = env.bool("DJANGO_DEBUG", default=True)
 CHAOS_ENABLED = env.bool("CHAOS_ENABLED", default=True)
 
 REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [  # noqa: F405
-    "rest_framework.renderers.JSONRenderer",
+    "core.renderers.JSONRenderer",
     "rest_framework.renderers.BrowsableAPIRenderer",
 ]
 LOGGING = build_logging(env("LOG_FORMAT", default="text"), env("DJANGO_LOG_LEVEL", default="INFO"))

@@ -1,14 +1,20 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from core.errors import CoreErrorCode
-from core.serializers import AwareDateTimeField, StrictFieldsMixin
+from core.serializers import (
+    AwareDateTimeField,
+    StrictFieldsMixin,
+    current_zone,
+    date_out,
+    datetime_out,
+)
 from patients.models import Patient
 from patients.timeline import InvalidCursor, decode_cursor, timeline_types
 
@@ -30,9 +36,6 @@ PATIENT_EXAMPLE = {
     "created_at": "2026-11-20T09:15:00Z",
     "updated_at": "2026-11-20T09:15:00Z",
 }
-
-
-_DATETIME = serializers.DateTimeField()
 
 
 class LatestOutcomeSerializer(serializers.Serializer[Any]):
@@ -91,8 +94,33 @@ class PatientSerializer(StrictFieldsMixin, serializers.ModelSerializer[Patient])
         # Uniqueness of email is reported by the service as a 409, not as a 400 here.
         validators: list[Any] = []
 
+    def to_representation(self, instance: Patient) -> dict[str, Any]:
+        """The fields above, written out. ``ModelSerializer`` builds and walks a field
+        object per attribute for every response (a third of a list page's CPU, profiled);
+        this returns the same dict directly. ``patients/tests/test_representation.py``
+        holds it equal to the generic ``to_representation`` of the declared fields, so a
+        field added to ``Meta.fields`` but not here fails the suite."""
+        p, zone = instance, current_zone()
+        return {
+            "id": None if p.id is None else str(p.id),
+            "mrn": p.mrn,
+            "first_name": p.first_name,
+            "last_name": p.last_name,
+            "date_of_birth": date_out(p.date_of_birth),
+            "gender": None if p.gender is None else str(p.gender),
+            "email": p.email,
+            "phone": p.phone,
+            "latest_outcome": self._latest_outcome(p, zone),
+            "created_at": datetime_out(p.created_at, zone),
+            "updated_at": datetime_out(p.updated_at, zone),
+        }
+
     @extend_schema_field(LatestOutcomeSerializer(allow_null=True))
     def get_latest_outcome(self, patient: Patient) -> dict[str, Any] | None:
+        return self._latest_outcome(patient, current_zone())
+
+    @staticmethod
+    def _latest_outcome(patient: Patient, zone: tzinfo) -> dict[str, Any] | None:
         # Maintained by the interaction services; the views select_related the outcome.
         # A plain dict rather than a nested serializer per row: on a page of 20 patients
         # the nested serializers cost a third of the response time (profiled).
@@ -103,7 +131,7 @@ class PatientSerializer(StrictFieldsMixin, serializers.ModelSerializer[Patient])
             "code": outcome.code,
             "label": outcome.label,
             "severity": outcome.severity,
-            "occurred_at": _DATETIME.to_representation(occurred_at),
+            "occurred_at": datetime_out(occurred_at, zone),
         }
 
 
