@@ -42,6 +42,7 @@ def ids(response: Any) -> set[str]:
     return {row["id"] for row in response.json()["results"]}
 
 
+@pytest.mark.django_db(databases=["default", "replica"])  # writes nothing: no flush after
 def test_the_replica_alias_is_the_standby() -> None:
     with connections["replica"].cursor() as cursor:
         cursor.execute("SELECT pg_is_in_recovery()")
