@@ -26,7 +26,9 @@ from doctors.tests.factories import DoctorFactory
 from faults.stack import Reply, call
 from pgstack.servers import PGBOUNCER_POOL_SIZE, PgBouncer
 
-pytestmark = [pytest.mark.pgbouncer, pytest.mark.django_db(transaction=True)]
+# List and search views read the replica (the standby of the same primary).
+BOTH = ["default", "replica"]
+pytestmark = [pytest.mark.pgbouncer, pytest.mark.django_db(transaction=True, databases=BOTH)]
 THREADS = 6
 ROUNDS = 4
 PASSWORD = "Pgstack-provider-pass-5821"
@@ -40,7 +42,7 @@ EXPECTED = {
 }
 
 
-@pytest.mark.django_db  # writes nothing: no flush after
+@pytest.mark.django_db(databases=BOTH)  # writes nothing: no flush after
 def test_django_reaches_the_primary_through_pgbouncer_without_prepares(
     pgbouncer: PgBouncer,
 ) -> None:
@@ -142,7 +144,7 @@ def test_concurrent_api_traffic_through_transaction_pooling(
     assert int(stats[database]["total_xact_count"]) > 6 * THREADS * ROUNDS
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(databases=BOTH)
 def test_server_side_prepares_break_under_transaction_pooling(pgbouncer: PgBouncer) -> None:
     """What prepare_threshold=None avoids: two clients that prepare share one server
     connection, one after the other, and their statements' names collide."""
@@ -159,3 +161,20 @@ def test_server_side_prepares_break_under_transaction_pooling(pgbouncer: PgBounc
                 except psycopg.Error as exc:
                     failures.append(str(exc))
     assert any("prepared statement" in failure for failure in failures), failures
+
+
+def test_a_stopped_pgbouncer_is_a_503_and_the_api_recovers(
+    pgbouncer: PgBouncer, viewer_client: Any
+) -> None:
+    assert viewer_client.get("/api/v1/patients/").status_code == 200
+    pgbouncer.stop()
+    try:
+        down = viewer_client.get("/api/v1/patients/")
+        assert down.status_code == 503, down.content
+        assert down.json()["code"] == "database_unavailable"
+    finally:
+        pgbouncer.start()
+        connection.close()
+        connection.forget_unreachable()  # type: ignore[attr-defined]
+        connection.close_pool()  # type: ignore[attr-defined]  # its connections died
+    assert viewer_client.get("/api/v1/patients/").status_code == 200
