@@ -198,8 +198,7 @@ def database(url: str, *, pgbouncer: bool = DATABASE_PGBOUNCER) -> dict[str, Any
                 "timeout": 20,
                 "transaction_mode": "IMMEDIATE",
                 "init_command": (
-                    "PRAGMA journal_mode=WAL; PRAGMA cache_size=-65536; "
-                    "PRAGMA mmap_size=268435456"
+                    "PRAGMA journal_mode=WAL; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456"
                 ),
             }
         )
