@@ -7,13 +7,14 @@ REQS := requirements/base.txt requirements/production.txt requirements/local.txt
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help run test faults browser-test lint format schema migrate seed clean \
+.PHONY: help run test faults pgstack browser-test lint format schema migrate seed clean \
 	security audit check-migrations check-deploy schemathesis bench bench-smoke
 
 help:
 	@echo "make run              - install, migrate, seed the demo clinic, serve on http://$(HOST):$(PORT)"
 	@echo "make test             - run the whole test suite (SQLite, or DATABASE_URL's database)"
 	@echo "make faults           - the fault suite: its own PostgreSQL, Redis, gunicorn, worker, nginx (CI)"
+	@echo "make pgstack          - read replica and PgBouncer tests: its own primary, standby, pgbouncer (CI)"
 	@echo "make browser-test     - Playwright tests of the console in Debian's chromium (skipped without it)"
 	@echo "make lint             - ruff check, ruff format --check, mypy"
 	@echo "make format           - ruff check --fix, ruff format"
@@ -58,6 +59,10 @@ test: $(STAMP)
 # Starts its own servers on free ports (faults/); never the machine's PostgreSQL or Redis.
 faults: $(STAMP)
 	env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL $(BIN)/python -m pytest faults $(PYTEST_ARGS)
+
+# Starts its own primary, streaming standby and PgBouncer on free ports (pgstack/).
+pgstack: $(STAMP)
+	env -u DATABASE_URL -u DATABASE_REPLICA_URL -u DATABASE_PGBOUNCER $(BIN)/python -m pytest pgstack $(PYTEST_ARGS)
 
 # Outside `make test` (they are slow and need chromium); CI runs them as their own step.
 browser-test: $(STAMP)

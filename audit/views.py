@@ -51,6 +51,7 @@ from audit.recorder import (
     patient_of,
     write_scope,
 )
+from core.db.router import primary
 from core.errors import CoreErrorCode, ServiceUnavailable
 
 logger = logging.getLogger("clinic.audit")
@@ -203,7 +204,11 @@ class Audited(_Base):
         ):
             return
         self._audit_reason_checked.add(patient)
-        if has_care_relationship(self.request.user, patient):
+        # An access decision reads the primary, even in a view reading a replica: an
+        # appointment booked a moment ago already grants the access.
+        with primary():
+            related = has_care_relationship(self.request.user, patient)
+        if related:
             return
         if not access_reason(self.request._request):
             raise exceptions.PermissionDenied(

@@ -1,4 +1,4 @@
-"""Request id + access log, and the chaos-testing header."""
+"""Request id + access log, read-your-own-writes, and the chaos-testing header."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from core import metrics
 from core.client_ip import client_ip
+from core.db import router
 from core.errors import CoreErrorCode, error_body, json_error_response
 from core.request_context import request_id_var
 
@@ -148,6 +149,28 @@ SESSION_SEEN_KEY = "_clinic_session_seen"
 # Last-activity stamps are written at most this often (seconds): a session write on every
 # admin click would be a database write per request for no gain in precision.
 SESSION_SEEN_RESOLUTION = 60
+
+
+class ReadYourWritesMiddleware:
+    """After a successful write (an unsafe method answered below 400) by a signed-in user,
+    that user's reads stay on the primary for ``DATABASE_REPLICA_STICKY_SECONDS``
+    (core/db/router.py). Nothing to do without a replica."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            request.method not in ("GET", "HEAD", "OPTIONS", "TRACE")
+            and response.status_code < 400
+            and router.replica_configured()
+        ):
+            # DRF puts the token's user on the Django request once it authenticates.
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated:
+                router.note_write(user.pk)
+        return response
 
 
 class SessionTimeoutMiddleware:

@@ -23,13 +23,27 @@ PYTHON="${PYTHON:-python}"
 # Run from the project root whichever directory we were started in.
 cd "$(dirname "$0")/.."
 
-bootstrap() {
+# With DATABASE_URL on PgBouncer in transaction mode, what needs a database session of
+# its own talks to PostgreSQL directly, through DATABASE_DIRECT_URL: the bootstrap
+# (migrations under a session-level advisory lock), Celery workers (an import job holds a
+# session-level advisory lock while it runs) and the test suite. Without it, DATABASE_URL
+# as given.
+use_direct_database() {
+    if [ -n "${DATABASE_DIRECT_URL:-}" ]; then
+        DATABASE_URL="$DATABASE_DIRECT_URL"
+        DATABASE_PGBOUNCER=false
+        export DATABASE_URL DATABASE_PGBOUNCER
+    fi
+}
+
+bootstrap() (
+    use_direct_database
     if [ "${SEED_DEMO_DATA:-false}" = "true" ]; then
         "$PYTHON" manage.py bootstrap --seed-demo
     else
         "$PYTHON" manage.py bootstrap
     fi
-}
+)
 
 # Multi-process Prometheus metrics: each process writes its samples here; the directory
 # must start empty, or counters from an earlier run would be added to this one.
@@ -87,6 +101,7 @@ case "$role" in
         serve "$@"
         ;;
     worker)
+        use_direct_database
         exec "$PYTHON" -m celery -A config.celery_app worker \
             --loglevel=INFO \
             --concurrency="${CELERY_WORKER_CONCURRENCY:-2}"
@@ -108,7 +123,10 @@ case "$role" in
     pytest)
         # pytest-django lets the environment override pyproject.toml's settings module,
         # and the containers set one; the suite must run with the test settings.
+        # The suite creates and drops its database and takes advisory locks: PostgreSQL
+        # itself, not PgBouncer.
         shift
+        use_direct_database
         DJANGO_SETTINGS_MODULE=config.settings.test
         export DJANGO_SETTINGS_MODULE
         exec "$PYTHON" -m pytest "$@"

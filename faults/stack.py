@@ -154,14 +154,21 @@ def _as_postgres() -> Callable[[], None] | None:
 
 
 class Postgres:
-    """A throw-away cluster: initdb into ``directory``, pg_ctl on ``port``, trust auth."""
+    """A throw-away cluster: initdb into ``directory``, pg_ctl on ``port``, trust auth.
 
-    def __init__(self, directory: Path) -> None:
+    ``options`` are more server settings (``-c name=value ...``); ``database`` is the one
+    ``init`` creates."""
+
+    def __init__(
+        self, directory: Path, *, database: str = "clinic_faults_suite", options: str = ""
+    ) -> None:
         self.directory = directory
         self.data = directory / "data"
         self.log = directory / "postgres.log"
         self.port = free_port()
-        self.url = f"postgres://postgres@127.0.0.1:{self.port}/clinic_faults_suite"
+        self.database = database
+        self.options = options
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/{database}"
         if os.geteuid() == 0:
             user = pwd.getpwnam("postgres")
             os.chown(directory, user.pw_uid, user.pw_gid)
@@ -194,12 +201,12 @@ class Postgres:
 
         admin = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
         with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
-            conn.execute("CREATE DATABASE clinic_faults_suite")
+            conn.execute(f'CREATE DATABASE "{self.database}"')
 
     def start(self) -> None:
         options = (
             f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 "
-            "-c fsync=off -c max_connections=60"
+            f"-c fsync=off -c max_connections=60 {self.options}"
         )
         self._run(
             str(PG_BIN / "pg_ctl"),

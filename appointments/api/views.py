@@ -39,6 +39,7 @@ from core.actors import actor_of
 from core.errors import CoreErrorCode, ErrorCode
 from core.permissions import ClinicalRecord, Configuration
 from core.schema import error_response
+from core.views import ReplicaReads
 from doctors.models import Doctor
 
 OVERLAP = (
@@ -96,7 +97,7 @@ BOOKED = {
     ),
     destroy=extend_schema(summary="Delete an appointment without clinical records (Admin)"),
 )
-class AppointmentViewSet(Audited, viewsets.ModelViewSet[Appointment]):
+class AppointmentViewSet(ReplicaReads, Audited, viewsets.ModelViewSet[Appointment]):
     queryset = Appointment.objects.select_related("patient", "doctor", "created_by")
     serializer_class = AppointmentSerializer
     filterset_class = AppointmentFilterSet

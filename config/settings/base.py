@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import django_stubs_ext
 import environ
@@ -91,6 +92,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # A user who just wrote reads from the primary for a moment (read replicas only).
+    "core.middleware.ReadYourWritesMiddleware",
     "core.middleware.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Change history records who made each change (django-simple-history).
@@ -128,53 +131,95 @@ TEMPLATES = [
 
 # --- Database --------------------------------------------------------------------------
 # SQLite file by default; DATABASE_URL=postgres://... switches to PostgreSQL (psycopg 3).
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-}
 DB_CONNECT_TIMEOUT_SECONDS = env.int("DB_CONNECT_TIMEOUT_SECONDS", default=3)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Django's backend, failing fast within one request once the server is found gone,
-    # so a 503 never waits DB_CONNECT_TIMEOUT_SECONDS twice (core/db/postgresql/base.py).
-    DATABASES["default"]["ENGINE"] = "core.db.postgresql"
-    # Django's native psycopg 3 pool: one pool per process, sized by environment.
-    # Pooling and persistent connections are mutually exclusive in Django.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
-    # How long a request may wait for the database: a new connection (libpq's
-    # connect_timeout) and, with the pool, a pooled one. While PostgreSQL is down every
-    # request fails after at most this long with 503 database_unavailable, so a gunicorn
-    # thread is never held longer (see docs/operations.md, "Failure modes").
-    _pg_options["connect_timeout"] = DB_CONNECT_TIMEOUT_SECONDS
-    if env.bool("DB_POOL", default=True):
-        _pg_options["pool"] = {
-            "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
-            "max_size": env.int("DB_POOL_MAX_SIZE", default=10),
-            "timeout": env.float("DB_POOL_TIMEOUT_SECONDS", default=DB_CONNECT_TIMEOUT_SECONDS),
-        }
-    # Fuzzy patient search matches each query word with `%>` (word similarity); 0.3 lets
-    # a transposed letter in a short name ("Jonh") still match. Set per connection so the
-    # trigram index serves the query.
-    _pg_options["options"] = "-c pg_trgm.word_similarity_threshold=0.3"
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Writers wait instead of failing at once; IMMEDIATE transactions take the write lock
-    # at BEGIN, which makes check-then-insert in one transaction safe (see appointments).
-    # WAL: readers never wait for the writer (the server's threads share the file).
-    # A 64 MB page cache and a memory-mapped file keep the patients table and the search
-    # index (patients.search_index) in memory instead of re-reading them per statement.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {
-            "timeout": 20,
-            "transaction_mode": "IMMEDIATE",
-            "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456"
-            ),
-        }
-    )
-# No transaction per request: each service opens its own (@transaction.atomic), so a
-# task published with on_commit goes out when the write commits (summaries, notes), and
-# a service that must publish before returning (summary_request, which reports a broker
-# failure as 503) can run outside any transaction.
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DB_POOL = env.bool("DB_POOL", default=True)
+DB_POOL_MIN_SIZE = env.int("DB_POOL_MIN_SIZE", default=1)
+DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=10)
+DB_POOL_TIMEOUT_SECONDS = env.float("DB_POOL_TIMEOUT_SECONDS", default=DB_CONNECT_TIMEOUT_SECONDS)
+# The database URLs point at PgBouncer in transaction pooling mode (docs/deployment.md,
+# "PgBouncer"): no server-side prepared statements, no `options` startup parameter.
+DATABASE_PGBOUNCER = env.bool("DATABASE_PGBOUNCER", default=False)
+# A streaming replica for list, search and timeline reads (core/db/router.py); empty: none.
+DATABASE_REPLICA_URL: str = env("DATABASE_REPLICA_URL", default="")
+# After a successful write, that user's reads stay on the primary this long.
+DATABASE_REPLICA_STICKY_SECONDS = env.int("DATABASE_REPLICA_STICKY_SECONDS", default=5)
+
+
+def database(url: str, *, pgbouncer: bool = DATABASE_PGBOUNCER) -> dict[str, Any]:
+    """One entry of DATABASES from a URL, configured the same way for every alias."""
+    config: dict[str, Any] = env.db_url_config(url)
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, failing fast within one request once the server is found gone,
+        # so a 503 never waits DB_CONNECT_TIMEOUT_SECONDS twice (core/db/postgresql/base.py).
+        config["ENGINE"] = "core.db.postgresql"
+        # Django's native psycopg 3 pool: one pool per process and alias, sized by
+        # environment. Pooling and persistent connections are mutually exclusive in Django.
+        config["CONN_MAX_AGE"] = 0
+        options = config.setdefault("OPTIONS", {})
+        # How long a request may wait for the database: a new connection (libpq's
+        # connect_timeout) and, with the pool, a pooled one. While PostgreSQL is down every
+        # request fails after at most this long with 503 database_unavailable, so a
+        # gunicorn thread is never held longer (see docs/operations.md, "Failure modes").
+        options["connect_timeout"] = DB_CONNECT_TIMEOUT_SECONDS
+        if DB_POOL:
+            options["pool"] = {
+                "min_size": DB_POOL_MIN_SIZE,
+                "max_size": DB_POOL_MAX_SIZE,
+                "timeout": DB_POOL_TIMEOUT_SECONDS,
+            }
+        if pgbouncer:
+            # A transaction-mode pooler hands each transaction to any server connection:
+            # a statement prepared on one is missing on the next ("prepared statement
+            # ... does not exist"). Django's default is already None; this keeps it so
+            # whatever else OPTIONS says. PgBouncer refuses the `options` startup
+            # parameter, so the trigram threshold below comes from the server or the
+            # database instead (ALTER DATABASE ... SET; docs/deployment.md, "PgBouncer").
+            options["prepare_threshold"] = None
+            options["server_side_binding"] = False
+            # A WITH HOLD cursor (QuerySet.iterator() outside a transaction) outlives its
+            # transaction, so it would be on a server connection no longer this client's.
+            config["DISABLE_SERVER_SIDE_CURSORS"] = True
+        else:
+            # Fuzzy patient search matches each query word with `%>` (word similarity);
+            # 0.3 lets a transposed letter in a short name ("Jonh") still match. Set per
+            # connection so the trigram index serves the query.
+            options["options"] = "-c pg_trgm.word_similarity_threshold=0.3"
+    elif config["ENGINE"] == "django.db.backends.sqlite3":
+        # Writers wait instead of failing at once; IMMEDIATE transactions take the write
+        # lock at BEGIN, which makes check-then-insert in one transaction safe (see
+        # appointments).
+        # WAL: readers never wait for the writer (the server's threads share the file).
+        # A 64 MB page cache and a memory-mapped file keep the patients table and the
+        # search index (patients.search_index) in memory instead of re-reading them per
+        # statement.
+        options = config.setdefault("OPTIONS", {})
+        options.update(
+            {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456"
+                ),
+            }
+        )
+    # No transaction per request: each service opens its own (@transaction.atomic), so a
+    # task published with on_commit goes out when the write commits (summaries, notes),
+    # and a service that must publish before returning (summary_request, which reports a
+    # broker failure as 503) can run outside any transaction.
+    config["ATOMIC_REQUESTS"] = False
+    return config
+
+
+DATABASES = {
+    "default": database(env("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")),
+}
+if DATABASE_REPLICA_URL:
+    # Never migrated (the router's allow_migrate); in tests it mirrors the test database,
+    # which reaches a real standby by streaming replication (pgstack/).
+    DATABASES["replica"] = {**database(DATABASE_REPLICA_URL), "TEST": {"MIRROR": "default"}}
+# Reads of the views that opt in go to the replica when there is one; everything else,
+# and everything inside a transaction, to the primary (core/db/router.py).
+DATABASE_ROUTERS = ["core.db.router.PrimaryReplicaRouter"]
 
 # --- Cache and Redis -------------------------------------------------------------------
 REDIS_URL: str | None = env("REDIS_URL", default=None)

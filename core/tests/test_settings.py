@@ -97,3 +97,74 @@ def test_database_url_switches_to_postgres_with_native_pool() -> None:
         "django.core.cache.backends.redis.RedisCache",
         "False",
     ]
+
+
+def _database_settings(extra: dict[str, str]) -> list[str]:
+    env = {
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/clinic",
+        **extra,
+    }
+    code = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps({k: {**v, 'OPTIONS': v['OPTIONS']} for k, v in s.DATABASES.items()}, "
+        "default=str)); print(json.dumps(s.DATABASE_ROUTERS))"
+    )
+    result = _run(code, env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+def test_without_a_replica_url_there_is_one_database() -> None:
+    import json
+
+    databases, routers = _database_settings({"DATABASE_REPLICA_URL": ""})
+    assert list(json.loads(databases)) == ["default"]
+    assert json.loads(routers) == ["core.db.router.PrimaryReplicaRouter"]
+
+
+def test_a_replica_is_configured_like_the_primary_and_mirrors_it_in_tests() -> None:
+    import json
+
+    databases, _ = _database_settings(
+        {"DATABASE_REPLICA_URL": "postgres://reader@replica.internal:5433/clinic"}
+    )
+    default, replica = json.loads(databases)["default"], json.loads(databases)["replica"]
+    assert (replica["HOST"], replica["PORT"], replica["USER"]) == (
+        "replica.internal",
+        5433,
+        "reader",
+    )
+    assert replica["ENGINE"] == default["ENGINE"] == "core.db.postgresql"
+    assert replica["OPTIONS"] == default["OPTIONS"]  # pool, connect_timeout, trigram threshold
+    assert "pool" in replica["OPTIONS"]
+    assert replica["TEST"]["MIRROR"] == "default"
+    assert replica["ATOMIC_REQUESTS"] is False
+
+
+def test_pgbouncer_mode_turns_off_server_side_prepares_and_cursors() -> None:
+    import json
+
+    databases, _ = _database_settings(
+        {
+            "DATABASE_PGBOUNCER": "true",
+            "DATABASE_REPLICA_URL": "postgres://reader@replica-bouncer.internal:6432/clinic",
+        }
+    )
+    for alias in json.loads(databases).values():
+        options = alias["OPTIONS"]
+        assert options["prepare_threshold"] is None
+        assert options["server_side_binding"] is False
+        assert "options" not in options  # PgBouncer refuses the startup parameter
+        assert alias["DISABLE_SERVER_SIDE_CURSORS"] is True
+        assert "pool" in options
+
+
+def test_direct_connections_keep_the_trigram_threshold() -> None:
+    import json
+
+    databases, _ = _database_settings({"DATABASE_PGBOUNCER": "false"})
+    default = json.loads(databases)["default"]
+    assert default["OPTIONS"]["options"] == "-c pg_trgm.word_similarity_threshold=0.3"
+    assert "prepare_threshold" not in default["OPTIONS"]
+    assert default.get("DISABLE_SERVER_SIDE_CURSORS") is not True

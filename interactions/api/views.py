@@ -23,6 +23,7 @@ from core.errors import ErrorCode
 from core.filters import flag_param
 from core.permissions import ProviderAction
 from core.schema import error_response
+from core.views import ReplicaReads
 from interactions.api.serializers import (
     InteractionAmendSerializer,
     InteractionCreateSerializer,
@@ -88,6 +89,7 @@ def _history(view: viewsets.GenericViewSet[Interaction]) -> QuerySet[Interaction
     ),
 )
 class InteractionViewSet(
+    ReplicaReads,
     Audited,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
@@ -174,7 +176,7 @@ class InteractionViewSet(
     )
 )
 class PatientInteractionViewSet(
-    Audited, mixins.ListModelMixin, viewsets.GenericViewSet[Interaction]
+    ReplicaReads, Audited, mixins.ListModelMixin, viewsets.GenericViewSet[Interaction]
 ):
     serializer_class = InteractionSerializer
     filterset_class = PatientInteractionFilterSet

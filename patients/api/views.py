@@ -13,6 +13,7 @@ from audit.views import Audited
 from core.actors import actor_of
 from core.errors import CoreErrorCode
 from core.permissions import ClinicalRecord
+from core.views import ReplicaReads
 from patients.api.serializers import (
     PatientSerializer,
     TimelinePageSerializer,
@@ -39,7 +40,7 @@ DEPENDENTS = (
     partial_update=extend_schema(summary="Change some demographics"),
     destroy=extend_schema(summary="Delete a patient with no clinical records"),
 )
-class PatientViewSet(Audited, viewsets.ModelViewSet[Patient]):
+class PatientViewSet(ReplicaReads, Audited, viewsets.ModelViewSet[Patient]):
     queryset = Patient.objects.select_related("latest_outcome")
     serializer_class = PatientSerializer
     filterset_class = PatientFilterSet
@@ -47,6 +48,7 @@ class PatientViewSet(Audited, viewsets.ModelViewSet[Patient]):
     ordering_fields = ["last_name", "first_name", "date_of_birth", "created_at", "mrn"]
     ordering = ["last_name", "first_name"]
     audit_actions = {"timeline": (Action.VIEW, "timeline")}
+    replica_actions = frozenset({"list", "timeline"})
     error_statuses = {
         "create": {409: DUPLICATE},
         "update": {409: DUPLICATE},
