@@ -110,6 +110,9 @@ class Patient(models.Model):
         blank=True,
         editable=False,
         related_name="+",
+        # Indexed in Meta.indexes: a plain B-tree, without the varchar_pattern_ops twin
+        # Django adds for a character key (no query matches outcome codes with LIKE).
+        db_index=False,
     )
     latest_outcome_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -138,6 +141,7 @@ class Patient(models.Model):
             models.Index(fields=["last_name", "first_name", "id"], name="patients_name_id_idx"),
             models.Index(fields=["date_of_birth"], name="patients_dob_idx"),
             models.Index(fields=["created_at"], name="patients_created_idx"),
+            models.Index(fields=["latest_outcome"], name="patients_latest_outcome_idx"),
         ]
 
     def __str__(self) -> str:
