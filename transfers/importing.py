@@ -22,7 +22,9 @@ checks fails the whole transaction (409 ``import_conflict``), never half of it.
 from __future__ import annotations
 
 import datetime as dt
+import queue
 import re
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -294,10 +296,15 @@ def _existing_emails(emails: Iterable[str]) -> dict[str, uuid.UUID]:
 
 
 def _note_duplicates(
-    rows: Sequence[tuple[_Row, Any]], name: str, key: Callable[[Any], Any]
+    rows: Sequence[tuple[_Row, Any]],
+    name: str,
+    key: Callable[[Any], Any],
+    first: dict[Any, int] | None = None,
 ) -> None:
-    """Report the second and later rows that repeat a unique value of the file."""
-    first: dict[Any, int] = {}
+    """Report the second and later rows that repeat a unique value of the file.
+    ``first`` (value → row number) carries the earlier batches' values."""
+    if first is None:
+        first = {}
     for row, item in rows:
         value = key(item)
         if value is None or row.errors:
@@ -634,8 +641,10 @@ def _match_patients(items: list[tuple[_Row, _PatientRow]], options: ImportOption
             )
 
 
-def _check_emails(items: list[tuple[_Row, _PatientRow]]) -> None:
-    _note_duplicates(items, "email", lambda p: _lower_email(p.patient.email))
+def _check_emails(
+    items: list[tuple[_Row, _PatientRow]], first: dict[Any, int] | None = None
+) -> None:
+    _note_duplicates(items, "email", lambda p: _lower_email(p.patient.email), first)
     taken = _existing_emails(
         e for _, p in items if (e := _lower_email(p.patient.email)) is not None
     )
@@ -692,62 +701,73 @@ def _mrn_digits(mrn: str) -> int:
     return int(digits) if digits.isdigit() else 0
 
 
-def _write_patients(creates: list[_PatientRow], updates: list[Patient], fields: set[str]) -> None:
-    now = timezone.now()
-    sequence, _ = MrnSequence.objects.select_for_update().get_or_create(pk=1)
-    next_value = sequence.last_value
-    kept = [item.mrn for item in creates if item.mrn]
+_PATIENT_COPY_COLUMNS = (
+    "id",
+    "mrn",
+    "external_id",
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "gender",
+    "email",
+    "phone",
+    "search_document",
+    "created_at",
+    "updated_at",
+)
+
+
+def _copy_row(p: _NewPatient, now: dt.datetime) -> tuple[Any, ...]:
+    return (
+        p.pk,
+        p.mrn,
+        p.external_id,
+        p.first_name,
+        p.last_name,
+        p.date_of_birth,
+        p.gender,
+        p.email,
+        p.phone,
+        p.search_document,
+        now,
+        now,
+    )
+
+
+def _assign_identities(creates: Iterable[_PatientRow], last_value: int) -> tuple[int, int]:
+    """Give new patients their MRN (the file's when it has one, else the next number
+    after ``last_value``), id and ``search_document``. Returns the new last value and
+    the highest number among the kept MRNs (0 if none)."""
+    kept = 0
     for item in creates:
         patient = item.patient
         if item.mrn:
             patient.mrn = item.mrn
+            kept = max(kept, _mrn_digits(item.mrn))
         else:
-            next_value += 1
-            patient.mrn = f"MRN-{next_value:06d}"
+            last_value += 1
+            patient.mrn = f"MRN-{last_value:06d}"
         patient.pk = item.given_id or uuid.uuid4()
         patient.refresh_search_document()
+    return last_value, kept
+
+
+def _save_sequence(sequence: MrnSequence, next_value: int, kept: int) -> None:
     # Kept source MRNs move the counter past them, as mrn_sequence_sync does.
-    highest = max([next_value, *(_mrn_digits(m) for m in kept)])
+    highest = max(next_value, kept)
     if highest != sequence.last_value:
         sequence.last_value = highest
         sequence.save(update_fields=["last_value"])
+
+
+def _write_patients(creates: list[_PatientRow], updates: list[Patient], fields: set[str]) -> None:
+    now = timezone.now()
+    sequence, _ = MrnSequence.objects.select_for_update().get_or_create(pk=1)
+    next_value, kept = _assign_identities(creates, sequence.last_value)
+    _save_sequence(sequence, next_value, kept)
     patients = [item.patient for item in creates]
     if _use_copy():
-        columns = (
-            "id",
-            "mrn",
-            "external_id",
-            "first_name",
-            "last_name",
-            "date_of_birth",
-            "gender",
-            "email",
-            "phone",
-            "search_document",
-            "created_at",
-            "updated_at",
-        )
-        _copy(
-            Patient._meta.db_table,
-            columns,
-            (
-                (
-                    p.pk,
-                    p.mrn,
-                    p.external_id,
-                    p.first_name,
-                    p.last_name,
-                    p.date_of_birth,
-                    p.gender,
-                    p.email,
-                    p.phone,
-                    p.search_document,
-                    now,
-                    now,
-                )
-                for p in patients
-            ),
-        )
+        _copy(Patient._meta.db_table, _PATIENT_COPY_COLUMNS, (_copy_row(p, now) for p in patients))
     else:
         Patient.objects.bulk_create([p.as_model(now) for p in patients], batch_size=500)
     if updates:
@@ -756,6 +776,167 @@ def _write_patients(creates: list[_PatientRow], updates: list[Patient], fields: 
         Patient.objects.bulk_update(
             updates, sorted({*fields, "search_document", "updated_at"}), batch_size=500
         )
+
+
+class _Abandon(Exception):
+    """Roll the writer's transaction back (all or nothing met an invalid row)."""
+
+
+class _PatientWriter:
+    """PostgreSQL: the COPY of an import's new patients, in a thread with its own
+    connection and transaction, fed batch by batch while the caller validates the next.
+
+    The server's work (heap and index maintenance, the GIN trigram index foremost)
+    then overlaps Python's validation instead of following it. Nothing is visible
+    before :meth:`commit`: the rows, the MRN counter and whatever ``finish`` records
+    (an import job's final state) commit together, or :meth:`abandon` rolls all of it
+    back — as does a process that dies meanwhile. The validating connection never sees
+    the uncommitted rows, so its checks read exactly what the two-pass path reads."""
+
+    def __init__(self, finish: Finish | None) -> None:
+        self._finish = finish
+        self._queue: queue.Queue[list[_PatientRow] | tuple[str, ImportReport | None]] = queue.Queue(
+            maxsize=4
+        )
+        self._error: BaseException | None = None
+        self._ended = False
+        self._thread = threading.Thread(target=self._run, name="patient-import-writer")
+        self._thread.start()
+
+    def write(self, creates: list[_PatientRow]) -> None:
+        if creates:
+            self._queue.put(creates)
+
+    def commit(self, report: ImportReport) -> None:
+        """Write the rest, then commit; raises what the writer raised (``IntegrityError``
+        when a concurrent write took an identifier meanwhile)."""
+        self._queue.put(("commit", report))
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def abandon(self) -> None:
+        self._queue.put(("abandon", None))
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            self._write()
+        except _Abandon:
+            pass
+        except BaseException as exc:  # handed to the validating thread by commit()
+            self._error = exc
+            while not self._ended:  # never leave the caller blocked on a full queue
+                self._ended = isinstance(self._queue.get(), tuple)
+        finally:
+            connection.close()  # this thread's own connection
+
+    def _write(self) -> None:
+        now = timezone.now()
+        created = 0
+        with transaction.atomic():
+            sequence, _ = MrnSequence.objects.select_for_update().get_or_create(pk=1)
+            next_value, kept = sequence.last_value, 0
+            sql = f"COPY {Patient._meta.db_table} ({', '.join(_PATIENT_COPY_COLUMNS)}) FROM STDIN"
+            with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+                while not isinstance(message := self._queue.get(), tuple):
+                    next_value, batch_kept = _assign_identities(message, next_value)
+                    kept = max(kept, batch_kept)
+                    for item in message:
+                        copy.write_row(_copy_row(item.patient, now))
+                    created += len(message)
+                self._ended = True
+                action, report = message
+                if action == "abandon":
+                    raise _Abandon  # inside the COPY: psycopg cancels it
+            _save_sequence(sequence, next_value, kept)
+            assert report is not None
+            report.created, report.written = created, True
+            if self._finish is not None:
+                self._finish(report)
+
+
+PIPELINE_BATCH = 5000
+
+
+def _pipelined(options: ImportOptions) -> bool:
+    """Whether a patient import validates and writes at once (:class:`_PatientWriter`):
+    on PostgreSQL, in create mode, for real, and not inside the caller's transaction
+    (whose uncommitted rows another connection could not see, and which expects the
+    import to be part of it)."""
+    return (
+        connection.vendor == "postgresql"
+        and options.mode == "create"
+        and not options.dry_run
+        and not connection.in_atomic_block
+    )
+
+
+def _import_patients_pipelined(
+    parsed: ParsedFile,
+    options: ImportOptions,
+    report: ImportReport,
+    *,
+    progress: Progress | None,
+    finish: Finish | None,
+) -> ImportReport:
+    """The rows in batches of PIPELINE_BATCH: each batch runs the checks of the two-pass
+    path in the same order (row rules, duplicates in the file so far, identifiers and
+    emails against the database), and its valid rows go to the writer while the next
+    batch is validated. The report is the two-pass path's (``test_pipelined_import``)."""
+    today = timezone.localdate()
+    phones: PhoneCache = {}
+    email_ok = _EmailCheck()
+    firsts: dict[str, dict[Any, int]] = {n: {} for n in ("mrn", "external_id", "id", "email")}
+    rows: list[_Row] = []
+    valid_count = 0
+    writer = _PatientWriter(finish)
+    writing = True
+    try:
+        for start in range(0, len(parsed.rows), PIPELINE_BATCH):
+            items: list[tuple[_Row, _PatientRow]] = []
+            batch = parsed.rows[start : start + PIPELINE_BATCH]
+            for number, values in batch:
+                row = _Row(number, values)
+                rows.append(row)
+                item = _patient_fast(values, today=today, phones=phones, email_ok=email_ok)
+                if item is None:
+                    item = _patient_from_row(row, today=today, phones=phones)
+                if item is not None:
+                    items.append((row, item))
+            _note_duplicates(items, "mrn", lambda p: p.mrn, firsts["mrn"])
+            _note_duplicates(items, "external_id", lambda p: p.external_id, firsts["external_id"])
+            _note_duplicates(items, "id", lambda p: p.given_id, firsts["id"])
+            _match_patients(items, options)
+            _check_emails(items, firsts["email"])
+            valid = [item for row, item in items if not row.errors]
+            valid_count += len(valid)
+            if writing and options.on_error == "abort" and len(valid) < len(batch):
+                writing = False
+                writer.abandon()
+            if writing:
+                writer.write(valid)
+            if progress is not None:
+                progress(start + len(batch))
+    except BaseException:
+        if writing:
+            writer.abandon()
+        raise
+    if progress is not None and not parsed.rows:
+        progress(0)
+    report.errors = [e for row in rows for e in row.errors]
+    report.skipped = len(parsed.rows) - valid_count
+    if not writing:
+        return report
+    try:
+        writer.commit(report)
+    except IntegrityError as exc:
+        raise Conflict(
+            "Another write took an email, MRN or external_id of this file meanwhile; "
+            "nothing was imported. Retry the import.",
+            code=Code.IMPORT_CONFLICT,
+        ) from exc
+    return report
 
 
 def import_patients(
@@ -772,6 +953,8 @@ def import_patients(
         ignore_unknown=options.ignore_unknown_columns,
     )
     report = ImportReport("patients", parsed.format, options, total_rows=len(parsed.rows))
+    if _pipelined(options):
+        return _import_patients_pipelined(parsed, options, report, progress=progress, finish=finish)
     today = timezone.localdate()
     phones: PhoneCache = {}
     email_ok = _EmailCheck()
