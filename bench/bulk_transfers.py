@@ -13,17 +13,19 @@ dropped again (``KEEP=1`` keeps it). Measures, end to end:
 * **interactions import**: INTERACTIONS rows naming their patients by MRN, with the
   patients' ``latest_outcome`` recomputed;
 * **patients export**: the table filled to EXPORT_PATIENTS rows, then
-  ``GET /api/v1/patients/export/?format=csv`` streamed from a gunicorn worker on
-  127.0.0.1:PORT (default 9850) and read to the end by this process; the worker's peak
-  RSS (VmHWM) is read from /proc when the download ends.
+  ``GET /api/v1/patients/export/?format=EXPORT_FORMAT`` (default ``csv``) streamed from
+  a gunicorn worker on 127.0.0.1:PORT (default 9850) and read to the end by this
+  process; the worker's peak RSS (VmHWM) is read from /proc when the download ends.
 
 ``EXPORT_DATABASE_URL`` runs the export against another, already filled database instead
 (read only: nothing is written to it), e.g. the benchmark's ``clinic_bench_full``.
 ``PROFILE=DIR`` runs each import under cProfile and writes its top-20 tables (by own
 time and by cumulative time) to ``DIR/bulk_<kind>_import.txt``; the figures of a
 profiled run are not the ones to report. Every figure is printed with the load average
-at its end and the CPU time per row (of this process for imports, of the serving worker
-for the export), since wall time alone means little on a shared machine.
+at its end and the CPU time per row (of this process for imports, all its threads, and of
+the PostgreSQL backends serving its database — the patient import writes from a thread
+with a connection of its own; of the serving worker for the export), since wall time
+alone means little on a shared machine.
 
 Targets (2-core machine): patients import >= 20,000 rows/s, interactions import
 >= 10,000 rows/s, export >= 50,000 rows/s with peak RSS < 200 MB. The machine may be
@@ -52,6 +54,7 @@ PATIENTS = int(os.environ.get("PATIENTS", "100000"))
 INTERACTIONS = int(os.environ.get("INTERACTIONS", "100000"))
 EXPORT_PATIENTS = int(os.environ.get("EXPORT_PATIENTS", "1000000"))
 PORT = int(os.environ.get("PORT", "9850"))
+EXPORT_FORMAT = os.environ.get("EXPORT_FORMAT", "csv")
 URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/clinic_transfers_bench"
 )
@@ -164,6 +167,46 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+class BackendCpu:
+    """CPU time of every PostgreSQL backend serving DB_NAME while it runs: the import's
+    own connection and any other it opens (the patient import's writer thread).
+
+    Backends are found from their process titles (``postgres: user DB host(port) ...``)
+    and sampled every 20 ms from a thread, so a backend that starts and ends meanwhile
+    is counted up to its last sample."""
+
+    def __init__(self) -> None:
+        self._start = self._scan()
+        self._last = dict(self._start)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def _scan() -> dict[int, float]:
+        found = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+                if title.startswith("postgres: ") and f" {DB_NAME} " in title:
+                    found[int(entry.name)] = cpu_seconds(int(entry.name))
+            except (OSError, ValueError, IndexError):
+                continue
+        return found
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.02):
+            self._last.update(self._scan())
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        self._last.update(self._scan())
+        return sum(cpu - self._start.get(pid, 0.0) for pid, cpu in self._last.items())
+
+
 def worker_pid(master: int) -> int:
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -216,7 +259,8 @@ def bench_export(token: str, url: str) -> tuple[float, int, float, float]:
         pid = worker_pid(server.pid)
         cpu_before = cpu_seconds(pid)
         request = urllib.request.Request(
-            f"http://127.0.0.1:{PORT}/api/v1/patients/export/?format=csv&include_contact=true",
+            f"http://127.0.0.1:{PORT}/api/v1/patients/export/?format={EXPORT_FORMAT}"
+            "&include_contact=true",
             headers={"Authorization": f"Bearer {token}"},
         )
         started = time.perf_counter()
@@ -231,7 +275,9 @@ def bench_export(token: str, url: str) -> tuple[float, int, float, float]:
         rss = peak_rss_mb(pid)
         cpu = cpu_seconds(pid) - cpu_before
         print(f"  first byte after {first_byte:.2f} s")
-        return elapsed, lines - 1, rss, cpu
+        # Lines that are not rows: the CSV header; a JSON array's brackets.
+        framing = {"csv": 1, "json": 2}.get(EXPORT_FORMAT, 0)
+        return elapsed, lines - framing, rss, cpu
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -253,23 +299,21 @@ def main() -> None:
     admin = user_upsert(username="bench-admin", role=Role.ADMIN, password="bench-pass-1234")  # noqa: S106
 
     def timed_import(kind: str, data: bytes, rows: int) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            backend = cursor.fetchone()[0]
-        backend_cpu = cpu_seconds(backend)
+        connection.ensure_connection()
+        backends = BackendCpu()
         started, cpu = time.perf_counter(), time.process_time()
         report = profiled(
             f"{kind}_import",
             lambda: run_import(kind=kind, data=data, options=ImportOptions(), actor=admin),
         )
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-        backend_cpu = cpu_seconds(backend) - backend_cpu
+        backend_cpu = backends.stop()
         assert report.written, report.errors[:3]
         assert report.created == rows
         print(
             f"{kind} import: {rows:,} rows in {elapsed:.2f} s = {rows / elapsed:,.0f} rows/s "
             f"({len(data) / 1e6:.1f} MB CSV); CPU {cpu:.2f} s here "
-            f"({cpu / rows * 1e6:.1f} us/row) + {backend_cpu:.2f} s in the PostgreSQL backend "
+            f"({cpu / rows * 1e6:.1f} us/row) + {backend_cpu:.2f} s in PostgreSQL backends "
             f"({backend_cpu / rows * 1e6:.1f} us/row); {load()}"
         )
 
@@ -288,8 +332,9 @@ def main() -> None:
             connection.close()
             elapsed, rows, rss, cpu = bench_export(token, export_url)
             print(
-                f"patients export: {rows:,} rows in {elapsed:.2f} s = {rows / elapsed:,.0f} "
-                f"rows/s; serving worker CPU {cpu:.2f} s ({cpu / rows * 1e6:.1f} us/row), "
+                f"patients export ({EXPORT_FORMAT}): {rows:,} rows in {elapsed:.2f} s = "
+                f"{rows / elapsed:,.0f} rows/s; serving worker CPU {cpu:.2f} s "
+                f"({cpu / rows * 1e6:.1f} us/row), "
                 f"peak RSS {rss:.0f} MB; {load()}"
             )
     finally:

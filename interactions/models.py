@@ -36,8 +36,13 @@ class InteractionQuerySet(models.QuerySet["Interaction"]):
 
 class Interaction(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # No index of its own: interactions_patient_idx (patient, status, occurred_at) starts
+    # with it and serves every patient_id lookup, the PROTECT check included.
     patient = models.ForeignKey(
-        "patients.Patient", on_delete=models.PROTECT, related_name="interactions"
+        "patients.Patient",
+        on_delete=models.PROTECT,
+        related_name="interactions",
+        db_index=False,
     )
     doctor = models.ForeignKey(
         "doctors.Doctor",
@@ -55,8 +60,10 @@ class Interaction(models.Model):
         related_name="interactions",
         help_text="The appointment this contact belongs to; same patient.",
     )
+    # Indexed in Meta.indexes: a plain B-tree, without the varchar_pattern_ops twin that
+    # Django adds for a character key (LIKE on outcome codes is never queried).
     outcome = models.ForeignKey(
-        "outcomes.Outcome", on_delete=models.PROTECT, related_name="interactions"
+        "outcomes.Outcome", on_delete=models.PROTECT, related_name="interactions", db_index=False
     )
     notes = models.TextField(blank=True, default="", max_length=MAX_NOTES_LENGTH)
     occurred_at = models.DateTimeField()
@@ -114,6 +121,7 @@ class Interaction(models.Model):
                 fields=["patient", "status", "occurred_at"], name="interactions_patient_idx"
             ),
             models.Index(fields=["occurred_at"], name="interactions_occurred_idx"),
+            models.Index(fields=["outcome"], name="interactions_outcome_idx"),
         ]
 
     def __str__(self) -> str:

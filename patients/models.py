@@ -139,6 +139,9 @@ class Patient(models.Model):
         blank=True,
         editable=False,
         related_name="+",
+        # Indexed in Meta.indexes: a plain B-tree, without the varchar_pattern_ops twin
+        # Django adds for a character key (no query matches outcome codes with LIKE).
+        db_index=False,
     )
     latest_outcome_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -167,6 +170,7 @@ class Patient(models.Model):
             models.Index(fields=["last_name", "first_name", "id"], name="patients_name_id_idx"),
             models.Index(fields=["date_of_birth"], name="patients_dob_idx"),
             models.Index(fields=["created_at"], name="patients_created_idx"),
+            models.Index(fields=["latest_outcome"], name="patients_latest_outcome_idx"),
         ]
 
     def __str__(self) -> str:
@@ -179,10 +183,10 @@ class Patient(models.Model):
     def earliest_clinical_time(self) -> datetime:
         """No clinical event of this patient happened before this instant: the start of
         their birth day in ``CLINIC_TIME_ZONE`` (1900-01-01 when the date is unknown)."""
-        day: date | str = self.date_of_birth or EARLIEST_CLINICAL_DATE
+        day: date | str | None = self.date_of_birth
         if isinstance(day, str):  # assigned but not yet read back from the database
             day = date.fromisoformat(day)
-        return datetime.combine(day, time.min, tzinfo=ZoneInfo(settings.CLINIC_TIME_ZONE))
+        return earliest_clinical_time_of(day)
 
     def age_on(self, day: date) -> int:
         born = self.date_of_birth
@@ -217,6 +221,13 @@ class Patient(models.Model):
         self.search_document = search_document_of(
             self.first_name, self.last_name, self.mrn, self.email
         )
+
+
+def earliest_clinical_time_of(born: date | None) -> datetime:
+    """:meth:`Patient.earliest_clinical_time` for a date of birth (bulk imports call it
+    without building a model instance per patient)."""
+    day = born or EARLIEST_CLINICAL_DATE
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(settings.CLINIC_TIME_ZONE))
 
 
 def date_of_birth_error(born: date, *, today: date) -> ValidationError | None:

@@ -1,15 +1,17 @@
 """Streamed exports of patients and interactions.
 
-Rows are read with ``QuerySet.iterator()`` — a server-side cursor on PostgreSQL — as
-plain tuples and encoded chunk by chunk, so memory stays flat whatever the row count and
-the response starts before the whole set is read. The columns are the import columns
+On PostgreSQL the server formats every row itself — CSV cells, or one JSON object a
+line — through ``COPY (query) TO STDOUT``, and the worker passes the bytes on in 64 KB
+blocks; on SQLite rows come from ``QuerySet.iterator()`` and are encoded chunk by chunk.
+Either way memory stays flat whatever the row count and the response starts before the
+whole set is read. The columns are the import columns
 (plus what the server maintains), so an export re-imports; contact details (email,
 phone) are left out unless asked for.
 """
 
 from __future__ import annotations
 
-import uuid
+import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -136,15 +138,19 @@ def stream(
 
     def copied() -> Iterator[bytes]:
         nonlocal sent
-        for block, count in _copy_csv(queryset.values_list(*(c.source for c in columns))):
+        names = [c.name for c in columns]
+        values = queryset.values_list(*(c.source for c in columns))
+        blocks = _copy_csv(values) if fmt == "csv" else _copy_json(values, names, fmt)
+        for block, count in blocks:
             sent += count
             if progress is not None:
                 progress(sent)
             yield block
 
     try:
-        if fmt == "csv" and connection.vendor == "postgresql":
-            yield from write(fmt, [c.name for c in columns], (), chunk_rows=CHUNK_ROWS)
+        if connection.vendor == "postgresql":
+            if fmt == "csv":
+                yield from write(fmt, [c.name for c in columns], (), chunk_rows=CHUNK_ROWS)
             yield from copied()
         else:
             yield from write(fmt, [c.name for c in columns], rows(), chunk_rows=CHUNK_ROWS)
@@ -178,54 +184,16 @@ TIMESTAMPTZ_OID = 1184
 
 
 def _batches(queryset: QuerySet[Any]) -> Iterator[list[Sequence[str | None]]]:
-    """The rows as text, in batches of CHUNK_ROWS, from a server-side cursor.
-
-    On PostgreSQL the queryset's SQL runs on a named psycopg cursor inside a read
-    transaction (so rows stream as they are fetched rather than being materialised
-    first), and the values come back as PostgreSQL's text (uuid, date, timestamptz are
-    loaded as text, not built into Python objects and printed again). Elsewhere
-    ``iterator()``, converted to the same text.
-    """
-    if connection.vendor != "postgresql":
-        batch: list[Sequence[str | None]] = []
-        for row in queryset.iterator(chunk_size=CHUNK_ROWS):
-            batch.append([_text(v) for v in row])
-            if len(batch) == CHUNK_ROWS:
-                yield batch
-                batch = []
-        if batch:
+    """The rows as text, in batches of CHUNK_ROWS, from ``iterator()`` (SQLite; on
+    PostgreSQL the server formats every export, see :func:`_copy_out`)."""
+    batch: list[Sequence[str | None]] = []
+    for row in queryset.iterator(chunk_size=CHUNK_ROWS):
+        batch.append([_text(v) for v in row])
+        if len(batch) == CHUNK_ROWS:
             yield batch
-        return
-    from psycopg.types.string import TextLoader
-
-    sql, params = queryset.query.sql_with_params()
-    with transaction.atomic():
-        raw = connection.connection
-        assert raw is not None
-        with raw.cursor(name=f"export_{uuid.uuid4().hex}") as cursor:
-            for type_name in ("uuid", "date", "timestamptz"):
-                cursor.adapters.register_loader(type_name, TextLoader)
-            cursor.itersize = CHUNK_ROWS
-            cursor.execute(sql, params)
-            stamps: list[int] | None = None
-            while rows := cursor.fetchmany(CHUNK_ROWS):
-                if stamps is None:
-                    stamps = [
-                        i
-                        for i, column in enumerate(cursor.description or ())
-                        if column.type_code == TIMESTAMPTZ_OID
-                    ]
-                if stamps:
-                    fixed: list[Sequence[str | None]] = []
-                    for row in rows:
-                        values = list(row)
-                        for i in stamps:
-                            if values[i] is not None:
-                                values[i] = _iso(values[i])
-                        fixed.append(values)
-                    yield fixed
-                else:
-                    yield rows
+            batch = []
+    if batch:
+        yield batch
 
 
 TEXT_OIDS = frozenset((25, 1042, 1043))  # text, bpchar, varchar
@@ -245,16 +213,15 @@ def _neutralised_sql(column: str) -> str:
     )
 
 
-def _copy_csv(queryset: QuerySet[Any]) -> Iterator[tuple[bytes, int]]:
-    """PostgreSQL: the rows as CSV made by the server (``COPY (query) TO STDOUT``), in
-    blocks of about 64 KB with their row counts.
+def _copy_out(
+    queryset: QuerySet[Any], cells: Callable[[list[tuple[str, int]]], str], options: str
+) -> Iterator[tuple[bytes, int]]:
+    """PostgreSQL: ``COPY (SELECT <cells> FROM (<queryset>)) TO STDOUT WITH (<options>)``
+    in blocks of about 64 KB with their row counts.
 
-    The server formats every value, so the worker only passes bytes on. The query wraps
-    the queryset's SQL so that each cell is what :func:`transfers.formats.write` writes:
-    text cells neutralised against formula injection, timestamps as ISO 8601 with ``T``
-    and ``Z`` (the connection's time zone is UTC), NULL as an empty cell. COPY streams
-    rows as the executor produces them; nothing is materialised.
-    """
+    ``cells`` gets the output columns as ``(alias, type oid)`` and returns the select
+    list. The server formats every value, so the worker only passes bytes on. COPY
+    streams rows as the executor produces them; nothing is materialised."""
     sql, params = queryset.query.sql_with_params()
     with transaction.atomic():
         raw = connection.connection
@@ -264,18 +231,10 @@ def _copy_csv(queryset: QuerySet[Any]) -> Iterator[tuple[bytes, int]]:
             cursor.execute(f"SELECT * FROM ({sql}) AS export LIMIT 0", params)  # noqa: S608  # nosec B608
             types = [column.type_code for column in cursor.description or ()]
             names = [f"c{i}" for i in range(len(types))]
-            cells = []
-            for name, oid in zip(names, types, strict=True):
-                if oid in TEXT_OIDS:
-                    cells.append(_neutralised_sql(name))
-                elif oid == TIMESTAMPTZ_OID:
-                    cells.append(f"regexp_replace(replace({name}::text, ' ', 'T'), '[+]00$', 'Z')")
-                else:
-                    cells.append(f"{name}::text")
-            # Identifiers are generated above, values stay parameters: no input in the SQL.
+            # Identifiers are generated here, values stay parameters: no input in the SQL.
             statement = (
-                f"COPY (SELECT {', '.join(cells)} FROM ({sql}) AS export({', '.join(names)})) "  # noqa: S608  # nosec B608
-                "TO STDOUT WITH (FORMAT csv)"
+                f"COPY (SELECT {cells(list(zip(names, types, strict=True)))} "  # noqa: S608  # nosec B608
+                f"FROM ({sql}) AS export({', '.join(names)})) TO STDOUT WITH ({options})"
             )
             parts: list[bytes] = []
             size = rows = 0
@@ -290,6 +249,74 @@ def _copy_csv(queryset: QuerySet[Any]) -> Iterator[tuple[bytes, int]]:
                         size = rows = 0
             if parts:
                 yield b"".join(parts), rows
+
+
+def _iso_sql(name: str) -> str:
+    """A timestamptz as :func:`_iso` writes it (the connection's time zone is UTC)."""
+    return f"regexp_replace(replace({name}::text, ' ', 'T'), '[+]00$', 'Z')"
+
+
+def _copy_csv(queryset: QuerySet[Any]) -> Iterator[tuple[bytes, int]]:
+    """The rows as CSV made by the server: each cell is what
+    :func:`transfers.formats.write` writes — text cells neutralised against formula
+    injection, timestamps as ISO 8601 with ``T`` and ``Z``, NULL as an empty cell."""
+
+    def cells(columns: list[tuple[str, int]]) -> str:
+        out = []
+        for name, oid in columns:
+            if oid in TEXT_OIDS:
+                out.append(_neutralised_sql(name))
+            elif oid == TIMESTAMPTZ_OID:
+                out.append(_iso_sql(name))
+            else:
+                out.append(f"{name}::text")
+        return ", ".join(out)
+
+    return _copy_out(queryset, cells, "FORMAT csv")
+
+
+# One JSON text a line, never quoted: to_json escapes every control character, so the
+# line holds neither of these two (nor CR or LF), and CSV quotes only a value with one.
+_JSON_LINE_OPTIONS = "FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02'"
+
+
+def _copy_json(
+    queryset: QuerySet[Any], names: Sequence[str], fmt: str
+) -> Iterator[tuple[bytes, int]]:
+    """The rows as JSON objects made by the server, byte for byte what
+    :func:`transfers.formats.write` makes of the rows' text (``{"id": "…", "mrn": null}``:
+    Python's separators, keys in column order, the values as PostgreSQL's text with
+    ISO 8601 times, ``to_json``'s escaping, which is ``json.dumps(ensure_ascii=False)``'s).
+    NDJSON passes the lines on; JSON joins them into an array."""
+
+    def cells(columns: list[tuple[str, int]]) -> str:
+        parts = []
+        for key, (name, oid) in zip(names, columns, strict=True):
+            if oid == TIMESTAMPTZ_OID:
+                value = f"to_json({_iso_sql(name)})"
+            elif oid in TEXT_OIDS:
+                value = f"to_json({name})"
+            else:
+                value = f"to_json({name}::text)"
+            label = json.dumps(key) + ": "
+            parts.append(f"{_sql_text(label)} || coalesce({value}::text, 'null')")
+        return "'{' || " + " || ', ' || ".join(parts) + " || '}'"
+
+    blocks = _copy_out(queryset, cells, _JSON_LINE_OPTIONS)
+    if fmt == "ndjson":
+        yield from blocks
+        return
+    first = True
+    for block, count in blocks:
+        # Whole lines, each ending in LF (JSON text holds no raw LF): an array element a line.
+        yield (b"[\n" if first else b",\n") + block[:-1].replace(b"\n", b",\n"), count
+        first = False
+    yield (b"[]\n" if first else b"\n]\n"), 0
+
+
+def _sql_text(text: str) -> str:
+    """An SQL string literal (the column labels: generated, never user input)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def patients_queryset() -> QuerySet[Patient]:

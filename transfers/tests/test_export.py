@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import logging
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -193,8 +194,8 @@ def _backend_query(pid: int) -> str:
 def test_a_postgres_export_streams_from_a_server_side_cursor(
     fmt: str, admin_api: APIClient, import_patients: Upload, settings: Any
 ) -> None:
-    """CSV is formatted by the server (COPY ... TO STDOUT), JSON and NDJSON from a named
-    cursor: either way the response starts while the query is still being read."""
+    """Every format is made by the server (COPY ... TO STDOUT): the response starts while
+    the query is still being read."""
     from django.db import connection
 
     from transfers.tests.test_jobs import patient_rows
@@ -211,11 +212,90 @@ def test_a_postgres_export_streams_from_a_server_side_cursor(
 
     # Data is out while the server still holds the rest of the set.
     running = _backend_query(pid)
-    if fmt == "csv":
-        assert running.startswith("active: COPY (SELECT"), running
-    else:
-        assert "FETCH" in running, running
+    assert running.startswith("active: COPY (SELECT"), running
     assert 1 < first.count(b"\n") < 12_000
     rest = b"".join(chunks)
     assert (first + rest).count(b"\n") == 12_000 + (fmt == "csv")
     assert not _backend_query(pid).startswith("active")
+
+
+TRICKY_TEXT = [
+    'quote " and backslash \\ and slash /',
+    "tab\tnew line\ncarriage\rreturn",
+    "controls \x01\x08\x0c\x1f and DEL \x7f",
+    "unicode Zoë 東京 \u2028 \u2029 😀",
+    "=formula",
+    "'apostrophe",
+    "",
+]
+
+
+def _reference_json(queryset: Any, names: list[str], fmt: str) -> bytes:
+    """What the JSON exports were before the server wrote them: PostgreSQL's text of
+    each value (uuid, date, timestamptz loaded as text, times through ``_iso``),
+    encoded by ``transfers.formats.write``."""
+    from django.db import connection
+    from psycopg.types.string import TextLoader
+
+    from transfers.exporting import TIMESTAMPTZ_OID, _iso
+    from transfers.formats import write
+
+    sql, params = queryset.query.sql_with_params()
+    connection.ensure_connection()
+    assert connection.connection is not None
+    with connection.connection.cursor() as cursor:
+        for type_name in ("uuid", "date", "timestamptz"):
+            cursor.adapters.register_loader(type_name, TextLoader)
+        cursor.execute(sql, params)
+        stamps = [
+            i for i, c in enumerate(cursor.description or ()) if c.type_code == TIMESTAMPTZ_OID
+        ]
+        rows = []
+        for row in cursor.fetchall():
+            values = list(row)
+            for i in stamps:
+                if values[i] is not None:
+                    values[i] = _iso(values[i])
+            rows.append(values)
+    return b"".join(write(fmt, names, rows))
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("fmt", ["json", "ndjson"])
+@pytest.mark.parametrize("count", [0, 1, 3000])
+def test_postgres_json_exports_are_byte_identical_to_the_python_encoding(
+    fmt: str, count: int
+) -> None:
+    """The server writes the JSON (to_json over COPY): the bytes are those Python's
+    encoder made of the same rows, escapes, NULLs, times and array framing included."""
+    from transfers.exporting import INTERACTION_COLUMNS, PATIENT_COLUMNS, stream
+    from transfers.formats import parse
+    from transfers.importing import ImportOptions, import_patients
+    from transfers.tests.test_jobs import patient_rows
+
+    patients = [PatientFactory.create() for _ in range(min(count, 3))]
+    if count > 3:
+        import_patients(parse(patient_rows(count - 3).encode()), ImportOptions())
+    for n, patient in enumerate(patients):
+        Patient.objects.filter(pk=patient.pk).update(
+            first_name=TRICKY_TEXT[n % len(TRICKY_TEXT)], external_id=TRICKY_TEXT[(n + 1) % 7]
+        )
+        interaction_record(
+            patient=patient,
+            outcome=Outcome.objects.get(code="healthy"),
+            occurred_at=timezone.now() - timedelta(hours=n, microseconds=n * 1500),
+            notes=TRICKY_TEXT[(n + 2) % len(TRICKY_TEXT)],
+            actor=system_actor(),
+        )
+    for queryset, columns in (
+        (Patient.objects.order_by("mrn"), PATIENT_COLUMNS),
+        (Interaction.objects.order_by("occurred_at", "id"), INTERACTION_COLUMNS),
+    ):
+        values = queryset.values_list(*(c.source for c in columns))
+        names = [c.name for c in columns]
+
+        served = b"".join(stream(queryset, columns, fmt))
+
+        assert served == _reference_json(values, names, fmt)
+        if count:
+            assert served.count(b"\n") >= min(count, 3)

@@ -1,0 +1,144 @@
+"""PostgreSQL: a patient import that validates and writes at once (the writer thread)
+gives the report and the rows of the two-pass path, and keeps all or nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import transaction
+
+from patients.models import MrnSequence, Patient
+from patients.tests.factories import PatientFactory
+from transfers import importing
+from transfers.formats import ParsedFile
+from transfers.importing import ImportOptions, ImportReport
+from transfers.tests.test_fast_paths import _rows
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+STORED = (
+    "mrn",
+    "external_id",
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "gender",
+    "email",
+    "phone",
+    "search_document",
+)
+
+
+@pytest.fixture(autouse=True)
+def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many batches from a small file: duplicates and errors cross batch boundaries."""
+    monkeypatch.setattr(importing, "PIPELINE_BATCH", 97)
+
+
+def _file(count: int, seed: int) -> ParsedFile:
+    rows = _rows(count, seed)
+    for row in rows:
+        row.pop("mrn", None)  # create mode: the file's MRNs are the keep_mrn tests' topic
+        row.pop("id", None)
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    return ParsedFile("json", columns, list(enumerate(rows, start=2)))
+
+
+def _stored(existing: set[Any]) -> list[tuple[Any, ...]]:
+    imported = Patient.objects.exclude(pk__in=existing).order_by("mrn")
+    return list(imported.values_list(*STORED))
+
+
+def _both_ways(parsed: ParsedFile, options: ImportOptions) -> tuple[Any, Any]:
+    """(report, rows, MRN counter) of the pipelined run, then of the two-pass run (inside
+    a transaction, where the pipeline is not used) from the same starting point."""
+    existing = set(Patient.objects.values_list("pk", flat=True))
+    counter = MrnSequence.objects.get(pk=1).last_value
+    assert importing._pipelined(options)
+    pipelined = importing.import_patients(parsed, options)
+    first = (pipelined.as_dict(), _stored(existing), MrnSequence.objects.get(pk=1).last_value)
+    Patient.objects.exclude(pk__in=existing).delete()
+    MrnSequence.objects.filter(pk=1).update(last_value=counter)
+    with transaction.atomic():
+        assert not importing._pipelined(options)
+        two_pass = importing.import_patients(parsed, options)
+    second = (two_pass.as_dict(), _stored(existing), MrnSequence.objects.get(pk=1).last_value)
+    return first, second
+
+
+def _existing_patients() -> None:
+    taken = PatientFactory.create(email="a@example.org")
+    Patient.objects.filter(pk=taken.pk).update(external_id="SRC-1")
+
+
+def test_skip_mode_writes_and_reports_what_the_two_pass_path_does() -> None:
+    _existing_patients()
+    pipelined, two_pass = _both_ways(_file(1200, seed=21), ImportOptions(on_error="skip"))
+
+    assert pipelined == two_pass
+    report, rows, _ = pipelined
+    assert report["error_count"] > 100
+    assert report["created"] == len(rows) > 100
+
+
+def test_all_or_nothing_writes_nothing_when_a_later_batch_has_a_bad_row() -> None:
+    _existing_patients()
+    counter = MrnSequence.objects.get(pk=1).last_value
+    good = [
+        {"first_name": "A", "last_name": f"N{n}", "date_of_birth": "1980-01-01"} for n in range(500)
+    ]
+    good[450]["email"] = "a@example.org"  # taken: found in the fifth batch
+    parsed = ParsedFile("json", ["first_name", "last_name", "date_of_birth", "email"], [])
+    parsed.rows = list(enumerate(good, start=2))
+
+    pipelined, two_pass = _both_ways(parsed, ImportOptions())
+
+    assert pipelined == two_pass
+    report, rows, after = pipelined
+    assert (report["written"], report["created"], rows, after) == (False, 0, [], counter)
+    assert [(e["row"], e["code"]) for e in report["errors"]] == [(452, "duplicate_email")]
+
+
+def _valid_file(count: int) -> ParsedFile:
+    rows = [
+        {
+            "first_name": "Ann",
+            "last_name": f"Lee{n}",
+            "date_of_birth": "1980-01-01",
+            "email": f"ann.{n}@example.org",
+            "external_id": f"SRC-{n}",
+        }
+        for n in range(count)
+    ]
+    return ParsedFile("json", list(rows[0]), list(enumerate(rows, start=2)))
+
+
+def test_a_valid_file_commits_with_what_finish_records() -> None:
+    parsed = _valid_file(600)
+    seen: list[tuple[int, bool]] = []
+
+    def finish(report: ImportReport) -> None:
+        # Inside the writer's transaction: the rows are there, not yet committed.
+        seen.append((Patient.objects.count(), transaction.get_connection().in_atomic_block))
+
+    report = importing.import_patients(parsed, ImportOptions(), finish=finish)
+
+    assert (report.written, report.created, report.errors) == (True, 600, [])
+    assert seen == [(600, True)]
+    assert Patient.objects.count() == 600
+    assert sorted(Patient.objects.values_list("mrn", flat=True))[-1] == "MRN-000600"
+
+
+def test_a_failing_finish_leaves_nothing_written() -> None:
+    counter = MrnSequence.objects.get(pk=1).last_value
+    parsed = _valid_file(300)
+
+    def finish(report: ImportReport) -> None:
+        raise RuntimeError("the job's final state could not be saved")
+
+    with pytest.raises(RuntimeError):
+        importing.import_patients(parsed, ImportOptions(), finish=finish)
+
+    assert Patient.objects.count() == 0
+    assert MrnSequence.objects.get(pk=1).last_value == counter
