@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("outcomes", "0002_reference_outcomes"),
-        ("patients", "0005_name_index_with_id"),
+        ("patients", "0006_sqlite_trigram_index"),
     ]
 
     operations = [
