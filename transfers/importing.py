@@ -641,6 +641,15 @@ def _match_patients(items: list[tuple[_Row, _PatientRow]], options: ImportOption
             )
 
 
+def _ignore_file_mrns(items: list[tuple[_Row, _PatientRow]], options: ImportOptions) -> None:
+    """Create mode without ``keep_mrn`` ignores the file's ``mrn`` column (documented):
+    every new patient takes the next number, so a source MRN can neither clash nor be
+    stored."""
+    if options.mode == "create" and not options.keep_mrn:
+        for _, item in items:
+            item.mrn = None
+
+
 def _check_emails(
     items: list[tuple[_Row, _PatientRow]], first: dict[Any, int] | None = None
 ) -> None:
@@ -904,6 +913,7 @@ def _import_patients_pipelined(
                     item = _patient_from_row(row, today=today, phones=phones)
                 if item is not None:
                     items.append((row, item))
+            _ignore_file_mrns(items, options)
             _note_duplicates(items, "mrn", lambda p: p.mrn, firsts["mrn"])
             _note_duplicates(items, "external_id", lambda p: p.external_id, firsts["external_id"])
             _note_duplicates(items, "id", lambda p: p.given_id, firsts["id"])
@@ -970,6 +980,7 @@ def import_patients(
             items.append((row, item))
         if progress is not None and index % PROGRESS_EVERY == 0:
             progress(index)
+    _ignore_file_mrns(items, options)
     _note_duplicates(items, "mrn", lambda p: p.mrn)
     _note_duplicates(items, "external_id", lambda p: p.external_id)
     _note_duplicates(items, "id", lambda p: p.given_id)

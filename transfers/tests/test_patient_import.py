@@ -311,6 +311,28 @@ def test_keep_mrn_refuses_clashes(import_patients: Upload) -> None:
     assert [(e["field"], e["code"]) for e in crossed] == [("mrn", "identifier_clash")]
 
 
+def test_create_without_keep_mrn_ignores_the_files_mrn(import_patients: Upload) -> None:
+    """The documented default: new patients take the next MRN, whatever the file says
+    (even a taken or repeated one), and the counter moves only by what was assigned."""
+    existing = PatientFactory.create()
+    start = _sequence()
+    body = (
+        "mrn,first_name,last_name,date_of_birth\n"
+        f"{existing.mrn},Ada,Lovelace,1970-01-01\n"
+        "MRN-777777,Alan,Turing,1970-01-02\n"
+        "MRN-777777,Grace,Hopper,1970-01-03\n"
+    )
+
+    response = import_patients(body)
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["errors"] == []
+    made = Patient.objects.exclude(pk=existing.pk).order_by("mrn")
+    assert [p.mrn for p in made] == [f"MRN-{n:06d}" for n in range(start + 1, start + 4)]
+    assert _sequence() == start + 3
+    assert not Patient.objects.filter(mrn="MRN-777777").exists()
+
+
 def test_missing_and_unknown_columns_are_400s_naming_them(
     import_patients: Upload, valid_csv: str
 ) -> None:
