@@ -641,6 +641,29 @@ def _match_patients(items: list[tuple[_Row, _PatientRow]], options: ImportOption
             )
 
 
+def _parse_patient(
+    row: _Row, *, today: dt.date, phones: PhoneCache, email_ok: _EmailCheck
+) -> _PatientRow | None:
+    """The row's patient by the fast path, or by the reference path (which reports)."""
+    item = _patient_fast(row.values, today=today, phones=phones, email_ok=email_ok)
+    return item if item is not None else _patient_from_row(row, today=today, phones=phones)
+
+
+def _check_patients(
+    items: list[tuple[_Row, _PatientRow]],
+    options: ImportOptions,
+    firsts: dict[str, dict[Any, int]],
+) -> None:
+    """The file- and database-wide checks, in their order, on parsed rows; ``firsts``
+    carries each identifier's first row across the batches of one file."""
+    _ignore_file_mrns(items, options)
+    _note_duplicates(items, "mrn", lambda p: p.mrn, firsts["mrn"])
+    _note_duplicates(items, "external_id", lambda p: p.external_id, firsts["external_id"])
+    _note_duplicates(items, "id", lambda p: p.given_id, firsts["id"])
+    _match_patients(items, options)
+    _check_emails(items, firsts["email"])
+
+
 def _ignore_file_mrns(items: list[tuple[_Row, _PatientRow]], options: ImportOptions) -> None:
     """Create mode without ``keep_mrn`` ignores the file's ``mrn`` column (documented):
     every new patient takes the next number, so a source MRN can neither clash nor be
@@ -908,17 +931,10 @@ def _import_patients_pipelined(
             for number, values in batch:
                 row = _Row(number, values)
                 rows.append(row)
-                item = _patient_fast(values, today=today, phones=phones, email_ok=email_ok)
-                if item is None:
-                    item = _patient_from_row(row, today=today, phones=phones)
+                item = _parse_patient(row, today=today, phones=phones, email_ok=email_ok)
                 if item is not None:
                     items.append((row, item))
-            _ignore_file_mrns(items, options)
-            _note_duplicates(items, "mrn", lambda p: p.mrn, firsts["mrn"])
-            _note_duplicates(items, "external_id", lambda p: p.external_id, firsts["external_id"])
-            _note_duplicates(items, "id", lambda p: p.given_id, firsts["id"])
-            _match_patients(items, options)
-            _check_emails(items, firsts["email"])
+            _check_patients(items, options, firsts)
             valid = [item for row, item in items if not row.errors]
             valid_count += len(valid)
             if writing and options.on_error == "abort" and len(valid) < len(batch):
@@ -973,19 +989,12 @@ def import_patients(
     for index, (number, values) in enumerate(parsed.rows, start=1):
         row = _Row(number, values)
         rows.append(row)
-        item = _patient_fast(values, today=today, phones=phones, email_ok=email_ok)
-        if item is None:
-            item = _patient_from_row(row, today=today, phones=phones)
+        item = _parse_patient(row, today=today, phones=phones, email_ok=email_ok)
         if item is not None:
             items.append((row, item))
         if progress is not None and index % PROGRESS_EVERY == 0:
             progress(index)
-    _ignore_file_mrns(items, options)
-    _note_duplicates(items, "mrn", lambda p: p.mrn)
-    _note_duplicates(items, "external_id", lambda p: p.external_id)
-    _note_duplicates(items, "id", lambda p: p.given_id)
-    _match_patients(items, options)
-    _check_emails(items)
+    _check_patients(items, options, {n: {} for n in ("mrn", "external_id", "id", "email")})
     report.errors = [e for row in rows for e in row.errors]
     if progress is not None:
         progress(len(parsed.rows))
