@@ -24,7 +24,7 @@ What the rows are like:
 * patients: names drawn from 200 first and 200 last names (so search has realistic
   near-duplicates), MRNs from the same ``MRN-NNNNNN`` sequence the service uses (the
   counter is moved past them), 60 % with an email, 70 % with a phone, the maintained
-  ``search_document`` and ``latest_outcome`` columns filled as the services fill them;
+  ``search_document`` column and the ``latest_outcome`` table filled as the services fill them;
 * appointments: 20-minute slots on weekdays, 09:00-15:40 clinic time, over five years
   (four past, one ahead): past ones completed / cancelled / no-show, future ones
   scheduled or cancelled; no doctor or patient is ever double-booked (a slot's patient is
@@ -234,13 +234,12 @@ class Loader:
             "patients",
             f"""
             INSERT INTO patients_patient (id, mrn, first_name, last_name, date_of_birth,
-                gender, email, phone, search_document, created_at, updated_at,
-                latest_outcome_id, latest_outcome_at)
+                gender, email, phone, search_document, created_at, updated_at)
             SELECT gen_random_uuid(), s.mrn, s.first_name, s.last_name, s.dob, s.gender,
                    s.email, s.phone,
                    lower(s.first_name || ' ' || s.last_name || ' ' || s.mrn
                          || coalesce(' ' || s.email, '')),
-                   s.created, s.created, NULL, NULL
+                   s.created, s.created
             FROM (
                 SELECT i,
                        'MRN-' || lpad(i::text, greatest(6, length(i::text)), '0') AS mrn,
@@ -355,14 +354,10 @@ class Loader:
         self.step(
             "latest_outcome as the services keep it",
             """
-            UPDATE patients_patient p
-            SET latest_outcome_id = x.outcome_id, latest_outcome_at = x.occurred_at
-            FROM (
-                SELECT DISTINCT ON (patient_id) patient_id, outcome_id, occurred_at
-                FROM interactions_interaction WHERE status = 'current'
-                ORDER BY patient_id, occurred_at DESC, recorded_at DESC, id DESC
-            ) x
-            WHERE p.id = x.patient_id
+            INSERT INTO patients_latestoutcome (patient_id, outcome_id, occurred_at)
+            SELECT DISTINCT ON (patient_id) patient_id, outcome_id, occurred_at
+            FROM interactions_interaction WHERE status = 'current'
+            ORDER BY patient_id, occurred_at DESC, recorded_at DESC, id DESC
             """,
         )
         self.load_notes()

@@ -50,28 +50,32 @@ TOKEN_SQL = (
 )
 PATIENT_COLUMNS = (
     "p.id, p.mrn, p.first_name, p.last_name, p.date_of_birth, p.gender, p.email, p.phone, "
-    "o.code, o.label, o.severity, p.latest_outcome_at, p.created_at, p.updated_at"
+    "o.code, o.label, o.severity, l.occurred_at, p.created_at, p.updated_at"
 )
 PATIENT_SQL = (
     f"SELECT {PATIENT_COLUMNS} FROM patients_patient p "
-    "LEFT JOIN outcomes_outcome o ON o.code = p.latest_outcome_id WHERE p.id = %s"
+    "LEFT JOIN patients_latestoutcome l ON l.patient_id = p.id "
+    "LEFT JOIN outcomes_outcome o ON o.code = l.outcome_id WHERE p.id = %s"
 )
 PATIENT_PAGE_SQL = (
     f"SELECT {PATIENT_COLUMNS} FROM patients_patient p "
-    "LEFT JOIN outcomes_outcome o ON o.code = p.latest_outcome_id "
+    "LEFT JOIN patients_latestoutcome l ON l.patient_id = p.id "
+    "LEFT JOIN outcomes_outcome o ON o.code = l.outcome_id "
     "ORDER BY p.last_name, p.first_name, p.id LIMIT %s OFFSET %s"
 )
 # A deep OFFSET page, as the API reads it: the ids from the index first.
 PATIENT_DEEP_PAGE_SQL = (
     f"SELECT {PATIENT_COLUMNS} FROM patients_patient p "
-    "LEFT JOIN outcomes_outcome o ON o.code = p.latest_outcome_id "
+    "LEFT JOIN patients_latestoutcome l ON l.patient_id = p.id "
+    "LEFT JOIN outcomes_outcome o ON o.code = l.outcome_id "
     "WHERE p.id IN (SELECT id FROM patients_patient "
     "ORDER BY last_name, first_name, id LIMIT %s OFFSET %s) "
     "ORDER BY p.last_name, p.first_name, p.id"
 )
 PATIENT_CURSOR_SQL = (
     f"SELECT {PATIENT_COLUMNS} FROM patients_patient p "
-    "LEFT JOIN outcomes_outcome o ON o.code = p.latest_outcome_id "
+    "LEFT JOIN patients_latestoutcome l ON l.patient_id = p.id "
+    "LEFT JOIN outcomes_outcome o ON o.code = l.outcome_id "
     "WHERE (p.last_name, p.first_name, p.id) > (%s, %s, %s) "
     "ORDER BY p.last_name, p.first_name, p.id LIMIT %s"
 )

@@ -154,10 +154,10 @@ def dashboard(request: HttpRequest) -> dict[str, Any]:
             title="Appointments per day, next 14 days",
         )
     if user.has_perm("patients.view_patient"):
-        critical = Patient.objects.filter(latest_outcome__severity__gte=CRITICAL_SEVERITY)
+        critical = Patient.objects.filter(latest__outcome__severity__gte=CRITICAL_SEVERITY)
         context["critical_count"] = critical.count()
         context["critical"] = list(
-            critical.select_related("latest_outcome").order_by("-latest_outcome_at", "id")[:10]
+            critical.select_related("latest__outcome").order_by("-latest__occurred_at", "id")[:10]
         )
     if user.has_perm("interactions.view_interaction"):
         since = day_bounds(today - timedelta(days=29))[0]

@@ -38,7 +38,7 @@ from doctors.models import Doctor
 from interactions.errors import InteractionErrorCode
 from interactions.models import AMENDS_UNIQUE, Interaction, InteractionStatus
 from outcomes.models import Outcome
-from patients.models import Patient
+from patients.models import LatestOutcome, Patient
 
 
 def _lock_patient(patient_id: uuid.UUID) -> Patient:
@@ -114,9 +114,15 @@ def refresh_latest_outcome(*, patient_id: uuid.UUID) -> None:
         .values("outcome_id", "occurred_at")
         .first()
     )
-    Patient.objects.filter(pk=patient_id).update(
-        latest_outcome_id=latest["outcome_id"] if latest else None,
-        latest_outcome_at=latest["occurred_at"] if latest else None,
+    if latest is None:
+        LatestOutcome.objects.filter(patient_id=patient_id).delete()
+        return
+    # One INSERT ... ON CONFLICT DO UPDATE on both databases.
+    LatestOutcome.objects.bulk_create(
+        [LatestOutcome(patient_id=patient_id, **latest)],
+        update_conflicts=True,
+        unique_fields=["patient"],
+        update_fields=["outcome", "occurred_at"],
     )
 
 

@@ -32,6 +32,14 @@ def possible_duplicates(*, first_name: str, last_name: str, date_of_birth: Any) 
     return list(qs[:MAX_DUPLICATES_SHOWN])
 
 
+class LatestOutcomeFilter(admin.RelatedFieldListFilter):
+    """The changelist's filter on the outcome of the patient's latest interaction."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.title = "latest outcome"
+
+
 class PatientAdminForm(ModelForm[Patient]):
     register_anyway = forms.BooleanField(
         required=False,
@@ -87,14 +95,18 @@ class PatientAdmin(OneAtATimeDeleteMixin, admin.ModelAdmin[Patient]):
         "phone",
     ]
     list_display_links = ["mrn", "last_name", "first_name"]
-    list_filter = ["gender", "latest_outcome"]
-    list_select_related = ["latest_outcome"]
+    list_filter = ["gender", ("latest__outcome", LatestOutcomeFilter)]
+    list_select_related = ["latest__outcome"]
     search_fields = ["mrn", "last_name", "first_name", "email"]  # fuzzy: get_search_results
     search_help_text = "Name, MRN or email; misspellings and word order are tolerated."
     readonly_fields = ["id", "mrn", "created_at", "updated_at"]
     ordering = ["last_name", "first_name", "id"]
     list_per_page = 50
     show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Patient]:
+        # The change page shows the latest outcome: one join, not two lookups.
+        return super().get_queryset(request).select_related("latest__outcome")
 
     def get_fields(self, request: HttpRequest, obj: Patient | None = None) -> Any:
         if obj is None:
@@ -115,7 +127,7 @@ class PatientAdmin(OneAtATimeDeleteMixin, admin.ModelAdmin[Patient]):
     def age(self, patient: Patient) -> int:
         return patient.age_on(clinic_today())
 
-    @admin.display(description="Latest outcome", ordering="latest_outcome__severity")
+    @admin.display(description="Latest outcome", ordering="latest__outcome__severity")
     def latest_outcome_badge(self, patient: Patient) -> str:
         return outcome_badge(patient.latest_outcome)
 

@@ -25,6 +25,7 @@ class PatientFilterSet(FilterSet):
     email = django_filters.CharFilter(lookup_expr="iexact", max_length=254)
     mrn = django_filters.CharFilter(lookup_expr="iexact", max_length=16)
     latest_outcome = django_filters.ModelChoiceFilter(
+        field_name="latest__outcome",
         queryset=Outcome.objects.all(),
         to_field_name="code",
         label="Patients whose most recent current interaction has this outcome code, "
@@ -39,7 +40,7 @@ class PatientFilterSet(FilterSet):
 
     class Meta:
         model = Patient
-        fields = ["gender", "date_of_birth", "email", "mrn", "latest_outcome"]
+        fields = ["gender", "date_of_birth", "email", "mrn"]
 
     def filter_search(self, queryset: QuerySet[Patient], name: str, value: str) -> Any:
         if "\x00" in value:

@@ -130,20 +130,6 @@ class Patient(models.Model):
     )
     # Lower-cased "first last mrn email": what fuzzy search matches (trigram index on PG).
     search_document = models.TextField(editable=False, default="")
-    # The outcome of the patient's most recent current interaction, kept up to date by
-    # the interaction services (see interactions.services.refresh_latest_outcome).
-    latest_outcome = models.ForeignKey(
-        "outcomes.Outcome",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        editable=False,
-        related_name="+",
-        # Indexed in Meta.indexes: a plain B-tree, without the varchar_pattern_ops twin
-        # Django adds for a character key (no query matches outcome codes with LIKE).
-        db_index=False,
-    )
-    latest_outcome_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -170,7 +156,6 @@ class Patient(models.Model):
             models.Index(fields=["last_name", "first_name", "id"], name="patients_name_id_idx"),
             models.Index(fields=["date_of_birth"], name="patients_dob_idx"),
             models.Index(fields=["created_at"], name="patients_created_idx"),
-            models.Index(fields=["latest_outcome"], name="patients_latest_outcome_idx"),
         ]
 
     def __str__(self) -> str:
@@ -179,6 +164,24 @@ class Patient(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @property
+    def latest_outcome(self) -> Any:
+        """The outcome of the patient's most recent current interaction, or None (from
+        :class:`LatestOutcome`; select ``latest__outcome`` with the patient)."""
+        latest = self._latest()
+        return latest.outcome if latest is not None else None
+
+    @property
+    def latest_outcome_at(self) -> datetime | None:
+        latest = self._latest()
+        return latest.occurred_at if latest is not None else None
+
+    def _latest(self) -> LatestOutcome | None:
+        try:
+            return self.latest
+        except LatestOutcome.DoesNotExist:
+            return None
 
     def earliest_clinical_time(self) -> datetime:
         """No clinical event of this patient happened before this instant: the start of
@@ -260,3 +263,35 @@ class MrnSequence(models.Model):
 
     def __str__(self) -> str:
         return f"MRN sequence at {self.last_value}"
+
+
+class LatestOutcome(models.Model):
+    """The outcome of a patient's most recent current interaction, kept up to date by the
+    interaction services (``interactions.services.refresh_latest_outcome``) and the
+    interaction import; no row while the patient has no current interaction.
+
+    A table of its own rather than two columns of ``patients_patient``: a patient row
+    carries ten indexes (the trigram GIN index among them), and every change of an
+    indexed column rewrites all of them. Recording an interaction, and importing
+    100,000 of them, then updated the wide, heavily indexed row; here it upserts a
+    narrow row with two indexes. Patient reads join it (one primary-key lookup).
+    """
+
+    patient = models.OneToOneField(
+        Patient, on_delete=models.CASCADE, primary_key=True, related_name="latest"
+    )
+    outcome = models.ForeignKey(
+        "outcomes.Outcome",
+        on_delete=models.PROTECT,
+        related_name="+",
+        # Indexed in Meta.indexes: a plain B-tree, without the varchar_pattern_ops twin
+        # Django adds for a character key (no query matches outcome codes with LIKE).
+        db_index=False,
+    )
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["outcome"], name="patients_latest_outcome_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.patient_id}: {self.outcome_id} at {self.occurred_at:%Y-%m-%d %H:%M}"

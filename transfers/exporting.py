@@ -46,8 +46,8 @@ PATIENT_COLUMNS = (
     Column("gender", "gender"),
     Column("email", "email"),
     Column("phone", "phone"),
-    Column("latest_outcome", "latest_outcome_id"),
-    Column("latest_outcome_at", "latest_outcome_at"),
+    Column("latest_outcome", "latest__outcome"),
+    Column("latest_outcome_at", "latest__occurred_at"),
     Column("created_at", "created_at"),
     Column("updated_at", "updated_at"),
 )

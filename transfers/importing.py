@@ -27,7 +27,7 @@ import re
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -35,7 +35,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Field, OuterRef, Subquery
+from django.db.models import Field
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -53,6 +53,7 @@ from outcomes.models import Outcome
 from patients.errors import PatientErrorCode
 from patients.models import (
     Gender,
+    LatestOutcome,
     MrnSequence,
     Patient,
     date_of_birth_error,
@@ -889,13 +890,16 @@ class _PatientWriter:
 
 
 PIPELINE_BATCH = 5000
+# Serialises pipelined interaction imports (an arbitrary, fixed advisory-lock key): their
+# writers lock patients batch by batch, so two at once could lock in crossing orders.
+INTERACTION_IMPORT_LOCK = 0x494E544552414354  # "INTERACT"
 
 
 def _pipelined(options: ImportOptions) -> bool:
-    """Whether a patient import validates and writes at once (:class:`_PatientWriter`):
-    on PostgreSQL, in create mode, for real, and not inside the caller's transaction
-    (whose uncommitted rows another connection could not see, and which expects the
-    import to be part of it)."""
+    """Whether an import validates and writes at once (:class:`_PatientWriter`,
+    :class:`_InteractionWriter`): on PostgreSQL, in create mode, for real, and not
+    inside the caller's transaction (whose uncommitted rows another connection could not
+    see, and which expects the import to be part of it)."""
     return (
         connection.vendor == "postgresql"
         and options.mode == "create"
@@ -1195,7 +1199,11 @@ class _GiveUp(Exception):
     """A cell the fast path leaves to the reference path."""
 
 
-def _resolve_interactions(items: list[tuple[_Row, _InteractionRow]]) -> None:
+def _resolve_interactions(
+    items: list[tuple[_Row, _InteractionRow]], first_ids: dict[Any, int] | None = None
+) -> None:
+    """The checks against the database and the file, set-based; ``first_ids`` carries
+    the earlier batches' interaction ids (the pipelined import)."""
     refs: dict[str, set[Any]] = {name: set() for name in PATIENT_REFS}
     for _, item in items:
         refs[item.patient_ref[0]].add(item.patient_ref[1])
@@ -1215,7 +1223,7 @@ def _resolve_interactions(items: list[tuple[_Row, _InteractionRow]]) -> None:
             Appointment.objects.filter(pk__in=chunk).values_list("pk", "patient_id")
         )
     taken = _existing(Interaction, "pk", (i.given_id for _, i in items))
-    _note_duplicates(items, "id", lambda i: i.given_id)
+    _note_duplicates(items, "id", lambda i: i.given_id, first_ids)
     for row, item in items:
         if row.errors:
             continue
@@ -1255,13 +1263,16 @@ def _resolve_interactions(items: list[tuple[_Row, _InteractionRow]]) -> None:
 
 def refresh_latest_outcomes(patient_ids: Sequence[uuid.UUID]) -> None:
     """Set-based ``refresh_latest_outcome`` for many patients (rows already locked),
-    over current entries in the same ``newest_first`` order.
+    over current entries in the same ``newest_first`` order. Every patient given has at
+    least one current interaction (the import only adds current ones).
 
-    PostgreSQL: one ``UPDATE ... FROM (SELECT DISTINCT ON (patient_id) ...)`` per chunk;
-    elsewhere an UPDATE with correlated subqueries.
+    PostgreSQL: one ``INSERT ... SELECT DISTINCT ON (patient_id) ... ON CONFLICT DO
+    UPDATE`` per chunk, writing only rows that change; elsewhere the newest entry of
+    each patient is picked here and upserted.
     """
     newest_order = Interaction.objects.newest_first().query.order_by
     if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(LatestOutcome._meta.db_table)
         for chunk in _chunks(patient_ids, 5000):
             latest = (
                 Interaction.objects.current()
@@ -1271,65 +1282,94 @@ def refresh_latest_outcomes(patient_ids: Sequence[uuid.UUID]) -> None:
                 .values_list("patient_id", "outcome_id", "occurred_at")
             )
             sql, params = latest.query.sql_with_params()
-            table = connection.ops.quote_name(Patient._meta.db_table)
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"UPDATE {table} AS p SET latest_outcome_id = l.outcome_id, "  # noqa: S608  # nosec B608
-                    f"latest_outcome_at = l.occurred_at FROM ({sql}) AS l(patient_id, "
-                    "outcome_id, occurred_at) WHERE p.id = l.patient_id AND ("
-                    "p.latest_outcome_id IS DISTINCT FROM l.outcome_id OR "
-                    "p.latest_outcome_at IS DISTINCT FROM l.occurred_at)",
+                    f"INSERT INTO {table} AS l (patient_id, outcome_id, occurred_at) {sql} "  # nosec B608
+                    "ON CONFLICT (patient_id) DO UPDATE SET outcome_id = EXCLUDED.outcome_id, "
+                    "occurred_at = EXCLUDED.occurred_at WHERE (l.outcome_id, l.occurred_at) "
+                    "IS DISTINCT FROM (EXCLUDED.outcome_id, EXCLUDED.occurred_at)",
                     params,
                 )
         return
-    newest = Interaction.objects.current().filter(patient_id=OuterRef("pk")).newest_first()
     for chunk in _chunks(patient_ids):
-        Patient.objects.filter(pk__in=chunk).update(
-            latest_outcome_id=Subquery(newest.values("outcome_id")[:1]),
-            latest_outcome_at=Subquery(newest.values("occurred_at")[:1]),
+        newest: dict[uuid.UUID, LatestOutcome] = {}
+        for patient_id, outcome_id, occurred_at in (
+            Interaction.objects.current()
+            .filter(patient_id__in=chunk)
+            .order_by("patient_id", *newest_order)
+            .values_list("patient_id", "outcome_id", "occurred_at")
+        ):
+            if patient_id not in newest:
+                newest[patient_id] = LatestOutcome(
+                    patient_id=patient_id, outcome_id=outcome_id, occurred_at=occurred_at
+                )
+        LatestOutcome.objects.bulk_create(
+            list(newest.values()),
+            update_conflicts=True,
+            unique_fields=["patient"],
+            update_fields=["outcome", "occurred_at"],
+            batch_size=500,
         )
+
+
+INTERACTION_COPY_COLUMNS = (
+    "id",
+    "patient_id",
+    "doctor_id",
+    "appointment_id",
+    "outcome_id",
+    "notes",
+    "occurred_at",
+    "recorded_by_id",
+    "recorded_at",
+    "status",
+    "retraction_reason",
+)
+
+
+def _interaction_copy_rows(
+    items: Iterable[_InteractionRow], actor_id: int, now: dt.datetime
+) -> Iterator[tuple[Any, ...]]:
+    current = InteractionStatus.CURRENT.value
+    for i in items:
+        yield (
+            i.given_id or uuid.uuid4(),
+            i.patient_id,
+            i.doctor_id,
+            i.appointment_id,
+            i.outcome,
+            i.notes,
+            i.occurred_at,
+            actor_id,
+            now,
+            current,
+            "",
+        )
+
+
+def _lock_patients(patient_ids: Sequence[uuid.UUID]) -> None:
+    """The interaction services' lock order: the patient rows first (sorted, in chunks)."""
+    for chunk in _chunks(patient_ids):
+        list(Patient.objects.select_for_update().filter(pk__in=chunk).order_by("pk").values("pk"))
+
+
+def _count_interactions_on_commit(counts: Counter[str]) -> None:
+    def count_metrics() -> None:
+        for code, count in counts.items():
+            metrics.interactions_recorded.labels(outcome=code).inc(count)
+
+    metrics.after_commit(count_metrics)
 
 
 def _write_interactions(items: list[_InteractionRow], actor: User) -> None:
     now = timezone.now()
     patient_ids = sorted({i.patient_id for i in items if i.patient_id}, key=str)
-    # The interaction services' lock order: the patient rows first.
-    for chunk in _chunks(patient_ids):
-        list(Patient.objects.select_for_update().filter(pk__in=chunk).order_by("pk").values("pk"))
-    actor_id = actor.pk
+    _lock_patients(patient_ids)
     if _use_copy():
-        columns = (
-            "id",
-            "patient_id",
-            "doctor_id",
-            "appointment_id",
-            "outcome_id",
-            "notes",
-            "occurred_at",
-            "recorded_by_id",
-            "recorded_at",
-            "status",
-            "retraction_reason",
-        )
         _copy(
             Interaction._meta.db_table,
-            columns,
-            (
-                (
-                    i.given_id or uuid.uuid4(),
-                    i.patient_id,
-                    i.doctor_id,
-                    i.appointment_id,
-                    i.outcome,
-                    i.notes,
-                    i.occurred_at,
-                    actor_id,
-                    now,
-                    InteractionStatus.CURRENT.value,
-                    "",
-                )
-                for i in items
-            ),
+            INTERACTION_COPY_COLUMNS,
+            _interaction_copy_rows(items, actor.pk, now),
         )
     else:
         Interaction.objects.bulk_create(
@@ -1342,20 +1382,156 @@ def _write_interactions(items: list[_InteractionRow], actor: User) -> None:
                     outcome_id=i.outcome,
                     notes=i.notes,
                     occurred_at=i.occurred_at,
-                    recorded_by_id=actor_id,
+                    recorded_by_id=actor.pk,
                 )
                 for i in items
             ],
             batch_size=500,
         )
     refresh_latest_outcomes(patient_ids)
-    counts = Counter(i.outcome for i in items)
+    _count_interactions_on_commit(Counter(i.outcome for i in items))
 
-    def count_metrics() -> None:
-        for code, count in counts.items():
-            metrics.interactions_recorded.labels(outcome=code).inc(count)
 
-    metrics.after_commit(count_metrics)
+class _InteractionWriter:
+    """PostgreSQL: the writes of an interaction import, in a thread with its own
+    connection and transaction, fed batch by batch while the caller validates the next
+    (as :class:`_PatientWriter` does for patients): each batch locks its patients (the
+    services' lock order) and is copied; at :meth:`commit` the patients' latest
+    outcomes are refreshed, ``finish`` runs, and everything commits together, or
+    :meth:`abandon` rolls all of it back."""
+
+    def __init__(self, actor: User, finish: Finish | None) -> None:
+        self._actor_id = actor.pk
+        self._finish = finish
+        self._queue: queue.Queue[list[_InteractionRow] | tuple[str, ImportReport | None]] = (
+            queue.Queue(maxsize=4)
+        )
+        self._error: BaseException | None = None
+        self._ended = False
+        self._thread = threading.Thread(target=self._run, name="interaction-import-writer")
+        self._thread.start()
+
+    def write(self, items: list[_InteractionRow]) -> None:
+        if items:
+            self._queue.put(items)
+
+    def commit(self, report: ImportReport) -> None:
+        """Write the rest, then commit; raises what the writer raised."""
+        self._queue.put(("commit", report))
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def abandon(self) -> None:
+        self._queue.put(("abandon", None))
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            self._write()
+        except _Abandon:
+            pass
+        except BaseException as exc:  # handed to the validating thread by commit()
+            self._error = exc
+            while not self._ended:  # never leave the caller blocked on a full queue
+                self._ended = isinstance(self._queue.get(), tuple)
+        finally:
+            connection.close()  # this thread's own connection
+
+    def _write(self) -> None:
+        now = timezone.now()
+        locked: set[uuid.UUID] = set()
+        counts: Counter[str] = Counter()
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [INTERACTION_IMPORT_LOCK])
+                # Foreign keys checked as each batch is copied, while the next one is
+                # validated, rather than all at commit: the same checks, overlapped.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            while not isinstance(message := self._queue.get(), tuple):
+                new = {i.patient_id for i in message if i.patient_id} - locked
+                _lock_patients(sorted(new, key=str))
+                locked |= new
+                _copy(
+                    Interaction._meta.db_table,
+                    INTERACTION_COPY_COLUMNS,
+                    _interaction_copy_rows(message, self._actor_id, now),
+                )
+                counts.update(i.outcome for i in message)
+            self._ended = True
+            action, report = message
+            if action == "abandon":
+                raise _Abandon
+            refresh_latest_outcomes(sorted(locked, key=str))
+            _count_interactions_on_commit(counts)
+            assert report is not None
+            report.created, report.written = counts.total(), True
+            if self._finish is not None:
+                self._finish(report)
+
+
+def _import_interactions_pipelined(
+    parsed: ParsedFile,
+    report: ImportReport,
+    options: ImportOptions,
+    *,
+    actor: User,
+    progress: Progress | None,
+    finish: Finish | None,
+) -> ImportReport:
+    """The rows in batches of PIPELINE_BATCH, each through the checks of the two-pass
+    path in the same order (row rules, then the file's and the database's identifiers),
+    its valid rows written by :class:`_InteractionWriter` while the next batch is
+    validated. The report is the two-pass path's (``test_pipelined_import``)."""
+    outcomes = {o.code: o for o in Outcome.objects.all()}
+    now = timezone.now()
+    when = AwareDateTimeField()
+    zone = timezone.get_current_timezone()
+    first_ids: dict[Any, int] = {}
+    rows: list[_Row] = []
+    valid_count = 0
+    writer = _InteractionWriter(actor, finish)
+    writing = True
+    try:
+        for start in range(0, len(parsed.rows), PIPELINE_BATCH):
+            batch = parsed.rows[start : start + PIPELINE_BATCH]
+            items: list[tuple[_Row, _InteractionRow]] = []
+            for number, values in batch:
+                row = _Row(number, values)
+                rows.append(row)
+                item = _interaction_fast(values, outcomes=outcomes, now=now, zone=zone)
+                if item is None:
+                    item = _interaction_from_row(row, outcomes=outcomes, now=now, when=when)
+                if item is not None:
+                    items.append((row, item))
+            _resolve_interactions(items, first_ids)
+            valid = [item for row, item in items if not row.errors]
+            valid_count += len(valid)
+            if writing and options.on_error == "abort" and len(valid) < len(batch):
+                writing = False
+                writer.abandon()
+            if writing:
+                writer.write(valid)
+            if progress is not None:
+                progress(start + len(batch))
+    except BaseException:
+        if writing:
+            writer.abandon()
+        raise
+    if progress is not None and not parsed.rows:
+        progress(0)
+    report.errors = [e for row in rows for e in row.errors]
+    report.skipped = len(parsed.rows) - valid_count
+    if not writing:
+        return report
+    try:
+        writer.commit(report)
+    except IntegrityError as exc:
+        raise Conflict(
+            "Another write clashed with this file meanwhile; nothing was imported. Retry.",
+            code=Code.IMPORT_CONFLICT,
+        ) from exc
+    return report
 
 
 def import_interactions(
@@ -1378,6 +1554,10 @@ def import_interactions(
             Code.INVALID_OPTION, "Interactions are imported in create mode only.", option="mode"
         )
     report = ImportReport("interactions", parsed.format, options, total_rows=len(parsed.rows))
+    if _pipelined(options):
+        return _import_interactions_pipelined(
+            parsed, report, options, actor=actor, progress=progress, finish=finish
+        )
     outcomes = {o.code: o for o in Outcome.objects.all()}
     now = timezone.now()
     when = AwareDateTimeField()

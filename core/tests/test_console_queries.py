@@ -10,10 +10,11 @@ from django.contrib import admin
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.chain import QUERIES_PER_EVENT
 from core.tests.console_helpers import build_clinic, login
-from patients.models import Patient
+from patients.models import LatestOutcome, Patient
 
 pytestmark = pytest.mark.django_db
 
@@ -32,9 +33,17 @@ def _many_patients(outcome: Any) -> None:
                 last_name=f"Last{n % 997}",
                 date_of_birth=dt.date(1950, 1, 1) + dt.timedelta(days=n % 20000),
                 search_document=f"first{n} last{n % 997} b{n:07d}",
-                latest_outcome=outcome if n % 3 == 0 else None,
             )
             for n in range(PATIENTS)
+        ],
+        batch_size=2000,
+    )
+    now = timezone.now()
+    LatestOutcome.objects.bulk_create(
+        [
+            LatestOutcome(patient=p, outcome=outcome, occurred_at=now)
+            for n, p in enumerate(Patient.objects.order_by("mrn"))
+            if n % 3 == 0
         ],
         batch_size=2000,
     )

@@ -158,7 +158,7 @@ def test_provider_records_an_interaction_and_a_note_from_the_chart() -> None:
     )
     assert response.status_code == 302 and response["Location"] == chart
     clinic.patient.refresh_from_db()
-    assert clinic.patient.latest_outcome_id == "critical"
+    assert clinic.patient.latest_outcome.code == "critical"
     now = timezone.localtime()
     response = client.post(
         reverse("admin:notes_note_add"),

@@ -56,11 +56,13 @@ def test_request_dependent_choices_are_not_cached() -> None:
         return Outcome.objects.filter(code=getattr(request, "wanted", "healthy"))
 
     class PerRequest(FilterSet):
-        latest_outcome = django_filters.ModelChoiceFilter(queryset=outcomes, to_field_name="code")
+        latest_outcome = django_filters.ModelChoiceFilter(
+            field_name="latest__outcome", queryset=outcomes, to_field_name="code"
+        )
 
         class Meta:
             model = Patient
-            fields = ["latest_outcome"]
+            fields = ["gender"]
 
     assert PerRequest().get_form_class() is not PerRequest().get_form_class()
     assert "_form_class" not in PerRequest.__dict__

@@ -78,7 +78,7 @@ def test_amend_action_creates_the_amendment(staff, interaction):
     assert (amendment.outcome_id, amendment.notes) == ("critical", "Fine")
     # The form shows whole seconds; an unchanged time is carried over exactly.
     assert amendment.occurred_at == interaction.occurred_at
-    assert amendment.patient.latest_outcome_id == "critical"
+    assert amendment.patient.latest_outcome.code == "critical"
     # Amending the amended entry again shows the 409's message on the form.
     again = staff.post(
         CHANGELIST,

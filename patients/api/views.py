@@ -41,7 +41,7 @@ DEPENDENTS = (
     destroy=extend_schema(summary="Delete a patient with no clinical records"),
 )
 class PatientViewSet(ReplicaReads, Audited, viewsets.ModelViewSet[Patient]):
-    queryset = Patient.objects.select_related("latest_outcome")
+    queryset = Patient.objects.select_related("latest__outcome")
     serializer_class = PatientSerializer
     filterset_class = PatientFilterSet
     permission_classes = [ClinicalRecord]

@@ -39,7 +39,7 @@ def patients() -> list[Patient]:
         actor=system_actor(),
     )
     ids = [plain.pk, contact.pk, seen.pk]
-    return list(Patient.objects.select_related("latest_outcome").filter(pk__in=ids))
+    return list(Patient.objects.select_related("latest__outcome").filter(pk__in=ids))
 
 
 def test_the_written_out_fields_are_the_declared_fields() -> None:

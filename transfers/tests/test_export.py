@@ -160,7 +160,7 @@ def test_interactions_round_trip_and_history_is_opt_in(
     assert [{k: v for k, v in i.items() if k not in volatile} for i in after] == [
         {k: v for k, v in i.items() if k not in volatile} for i in before
     ]
-    assert Patient.objects.get(pk=ann.pk).latest_outcome_id == "monitor"
+    assert Patient.objects.get(pk=ann.pk).latest_outcome.code == "monitor"
 
 
 def test_every_export_is_logged_with_its_row_count(

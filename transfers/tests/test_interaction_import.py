@@ -57,7 +57,7 @@ def test_rows_name_their_patient_by_id_mrn_or_external_id(
     # latest_outcome is what the API reads, maintained as the services maintain it.
     shown = admin_api.get(f"/api/v1/patients/{a.pk}/").json()["latest_outcome"]
     assert (shown["code"], shown["occurred_at"]) == ("critical", "2026-01-03T09:00:00Z")
-    assert Patient.objects.get(pk=c.pk).latest_outcome_id == "monitor"
+    assert Patient.objects.get(pk=c.pk).latest_outcome.code == "monitor"
 
 
 def test_an_import_older_than_the_latest_entry_keeps_the_latest_outcome(
@@ -69,7 +69,7 @@ def test_an_import_older_than_the_latest_entry_keeps_the_latest_outcome(
 
     assert import_interactions(content).status_code == 200
 
-    assert Patient.objects.get(pk=a.pk).latest_outcome_id == "critical"
+    assert Patient.objects.get(pk=a.pk).latest_outcome.code == "critical"
 
 
 def test_a_row_the_api_rejects_is_rejected_with_the_same_code(
@@ -168,4 +168,4 @@ def test_skip_mode_and_dry_run(import_interactions: Upload, patients: list[Patie
     done = import_interactions(content, on_error="skip").json()
     assert (done["created"], done["skipped"], done["written"]) == (1, 1, True)
     assert Interaction.objects.count() == 1
-    assert Patient.objects.get(pk=a.pk).latest_outcome_id == "monitor"
+    assert Patient.objects.get(pk=a.pk).latest_outcome.code == "monitor"

@@ -1,5 +1,6 @@
-"""PostgreSQL: a patient import that validates and writes at once (the writer thread)
-gives the report and the rows of the two-pass path, and keeps all or nothing."""
+"""PostgreSQL: a patient or interaction import that validates and writes at once (the
+writer thread) gives the report and the rows of the two-pass path, and keeps all or
+nothing."""
 
 from __future__ import annotations
 
@@ -8,12 +9,18 @@ from typing import Any
 import pytest
 from django.db import transaction
 
-from patients.models import MrnSequence, Patient
+from core.actors import system_actor
+from interactions.models import Interaction
+from patients.models import LatestOutcome, MrnSequence, Patient
 from patients.tests.factories import PatientFactory
 from transfers import importing
 from transfers.formats import ParsedFile
 from transfers.importing import ImportOptions, ImportReport
-from transfers.tests.test_fast_paths import _rows
+from transfers.tests.test_fast_paths import (  # noqa: F401 (a fixture)
+    _interaction_rows,
+    _rows,
+    interaction_columns,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -142,3 +149,105 @@ def test_a_failing_finish_leaves_nothing_written() -> None:
 
     assert Patient.objects.count() == 0
     assert MrnSequence.objects.get(pk=1).last_value == counter
+
+
+# -------------------------------------------------------------------- interactions
+
+INTERACTION_STORED = ("patient_id", "doctor_id", "appointment_id", "outcome_id", "notes")
+
+
+def _interactions_both_ways(parsed: ParsedFile, options: ImportOptions) -> tuple[Any, Any]:
+    """(report, rows, latest outcomes) of the pipelined run, then of the two-pass run
+    inside a transaction, from the same starting point."""
+
+    def state(report: ImportReport) -> tuple[Any, ...]:
+        stored = Interaction.objects.order_by(*INTERACTION_STORED, "occurred_at")
+        latest = LatestOutcome.objects.order_by("patient_id")
+        return (
+            report.as_dict(),
+            list(stored.values_list(*INTERACTION_STORED, "occurred_at")),
+            list(latest.values_list("patient_id", "outcome_id", "occurred_at")),
+        )
+
+    assert importing._pipelined(options)
+    first = state(importing.import_interactions(parsed, options, actor=system_actor()))
+    Interaction.objects.all().delete()
+    LatestOutcome.objects.all().delete()
+    with transaction.atomic():
+        assert not importing._pipelined(options)
+        second = state(importing.import_interactions(parsed, options, actor=system_actor()))
+    return first, second
+
+
+def test_interactions_skip_mode_writes_and_reports_what_the_two_pass_path_does(
+    interaction_columns: dict,  # noqa: F811 (the fixture imported above)
+) -> None:
+    rows = _interaction_rows(interaction_columns, 1500, seed=18)
+    parsed = ParsedFile("json", list(interaction_columns), list(enumerate(rows, start=2)))
+
+    pipelined, two_pass = _interactions_both_ways(parsed, ImportOptions(on_error="skip"))
+
+    assert pipelined == two_pass
+    report, stored, latest = pipelined
+    assert report["error_count"] > 100
+    assert report["created"] == len(stored) > 100
+    assert len(latest) >= 2  # the latest outcome of every patient written to
+    codes = {e["code"] for e in report["errors"]}
+    assert "duplicate_in_file" in codes  # the same id in two batches is still caught
+
+
+def _visits(count: int) -> ParsedFile:
+    patients = [PatientFactory.create() for _ in range(3)]
+    rows = [
+        {
+            "patient_id": str(patients[n % 3].pk),
+            "outcome": ("healthy", "monitor", "critical")[n % 3 if n < 400 else 1],
+            "occurred_at": f"2024-05-01T{n // 60 % 24:02d}:{n % 60:02d}:00Z",
+        }
+        for n in range(count)
+    ]
+    return ParsedFile("json", list(rows[0]), list(enumerate(rows, start=2)))
+
+
+def test_an_interaction_file_with_a_bad_row_in_a_later_batch_writes_nothing() -> None:
+    parsed = _visits(500)
+    parsed.rows[450][1]["outcome"] = "no-such-outcome"
+
+    pipelined, two_pass = _interactions_both_ways(parsed, ImportOptions())
+
+    assert pipelined == two_pass
+    report, stored, latest = pipelined
+    assert (report["written"], report["created"], stored, latest) == (False, 0, [], [])
+    assert [(e["row"], e["field"]) for e in report["errors"]] == [(452, "outcome")]
+
+
+def test_a_valid_interaction_file_commits_with_what_finish_records() -> None:
+    parsed = _visits(600)
+    seen: list[tuple[int, int, bool]] = []
+
+    def finish(report: ImportReport) -> None:
+        # Inside the writer's transaction: rows and latest outcomes there, not committed.
+        in_atomic = transaction.get_connection().in_atomic_block
+        seen.append((Interaction.objects.count(), LatestOutcome.objects.count(), in_atomic))
+
+    report = importing.import_interactions(
+        parsed, ImportOptions(), actor=system_actor(), finish=finish
+    )
+
+    assert (report.written, report.created, report.errors) == (True, 600, [])
+    assert seen == [(600, 3, True)]
+    # The newest entry of each patient: rows 597, 598, 599 (all "monitor" after row 400).
+    assert set(LatestOutcome.objects.values_list("outcome_id", flat=True)) == {"monitor"}
+    assert {lo.occurred_at.minute for lo in LatestOutcome.objects.all()} == {57, 58, 59}
+
+
+def test_a_failing_finish_leaves_no_interaction_written() -> None:
+    parsed = _visits(300)
+
+    def finish(report: ImportReport) -> None:
+        raise RuntimeError("the job's final state could not be saved")
+
+    with pytest.raises(RuntimeError):
+        importing.import_interactions(parsed, ImportOptions(), actor=system_actor(), finish=finish)
+
+    assert (Interaction.objects.count(), LatestOutcome.objects.count()) == (0, 0)

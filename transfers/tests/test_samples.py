@@ -24,4 +24,4 @@ def test_each_sample_imports(fmt: str, import_patients: Upload, import_interacti
     assert interactions.status_code == 200, interactions.json()
     assert Patient.objects.count() == patients.json()["created"] > 0
     assert Interaction.objects.count() == interactions.json()["created"] > 0
-    assert Patient.objects.filter(latest_outcome__isnull=False).exists()
+    assert Patient.objects.filter(latest__isnull=False).exists()
