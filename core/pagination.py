@@ -16,6 +16,9 @@ counts that stay cheap on large tables.
   table, the ``EXPLAIN`` row estimate for a filtered list, never less than the limit + 1
   — and ``count_is_estimate`` is true. ``next`` does not depend on the count: a page asks
   for one row more than it shows. SQLite (the embedded default) always counts exactly.
+  A page-number page with no row after it tells the count itself (the rows before it
+  plus its own), so a list that fits on one page — a doctor's day, most searches — costs
+  no count statement.
 """
 
 from __future__ import annotations
@@ -212,12 +215,10 @@ class PageNumberPagination(pagination.PageNumberPagination):
             raise _invalid("cursor", "Give either page or cursor, not both.")
         self.keys: list[Key] | None = None
         self.number: int | None = None
-        if not isinstance(queryset, QuerySet):
-            self.count, self.count_is_estimate = len(queryset), False
-        else:
+        if isinstance(queryset, QuerySet):
             self.keys = keyset(queryset)
-            self.count, self.count_is_estimate = count_rows(queryset)
         size = self.page_size_value
+        known: int | None = None  # the count, when the page itself tells it
         if raw_cursor is not None:
             if self.keys is None:
                 raise _invalid("cursor", "This list (ranked search results) pages by number.")
@@ -233,6 +234,16 @@ class PageNumberPagination(pagination.PageNumberPagination):
             self.has_previous = self.number > 1
             self.has_next = len(rows) > size
             rows = rows[:size]
+            if not self.has_next:
+                known = offset + len(rows)  # the last page: nothing after it
+        if not isinstance(queryset, QuerySet):
+            self.count, self.count_is_estimate = len(queryset), False
+        elif known is not None and known <= settings.PAGINATION_EXACT_COUNT_LIMIT:
+            # What the count statement would return, without its round trip: a day's
+            # appointments, a search's few matches, any list that fits on its last page.
+            self.count, self.count_is_estimate = known, False
+        else:
+            self.count, self.count_is_estimate = count_rows(queryset)
         self.rows = rows
         return rows
 

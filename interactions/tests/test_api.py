@@ -264,14 +264,14 @@ def test_list_query_count_does_not_grow_with_page_size(
             interaction_amend(actor=system_actor(), interaction=original, notes="Corrected")
     for url in (URL, f"/api/v1/patients/{patient.pk}/interactions/"):
         counts = {}
-        for size in (5, 50):
+        for size in (5, 10):  # both with a next page, so both count
             with CaptureQueriesContext(connection) as queries:
                 response = viewer_client.get(url, {"page_size": size, "include_history": "true"})
             assert response.status_code == 200
-            assert len(response.json()["results"]) == min(size, 16)
+            assert len(response.json()["results"]) == size
             counts[size] = len(queries)
-        assert counts[5] == counts[50]
-        with django_assert_max_num_queries(counts[50]):
+        assert counts[5] == counts[10]
+        with django_assert_max_num_queries(counts[10]):
             viewer_client.get(url, {"page_size": 100, "include_history": "true"})
 
 

@@ -305,8 +305,14 @@ def test_list_query_count_does_not_grow_with_page_size(
     with django_assert_max_num_queries(3 + QUERIES_PER_EVENT) as small:
         viewer_client.get(f"{URL}?page_size=2")
     with django_assert_max_num_queries(3 + QUERIES_PER_EVENT) as large:
-        viewer_client.get(f"{URL}?page_size=23")
+        viewer_client.get(f"{URL}?page_size=22")  # 23 patients: both with a next page
     assert len(small.captured_queries) == len(large.captured_queries)
+    # A page that holds the whole list tells the count itself: no count statement.
+    total = Patient.objects.count()
+    with django_assert_max_num_queries(2 + QUERIES_PER_EVENT) as whole:
+        body = viewer_client.get(f"{URL}?page_size=100").json()
+    assert (body["count"], body["count_is_estimate"], body["next"]) == (total, False, None)
+    assert len(whole.captured_queries) == len(large.captured_queries) - 1
 
 
 def test_get_by_id_is_two_queries_and_ignores_list_filters(
