@@ -61,6 +61,7 @@ from patients.models import (
 )
 from transfers.errors import TransferErrorCode as Code
 from transfers.formats import FileRejected, ParsedFile, parse
+from transfers.gcpause import gc_paused
 
 LOOKUP_CHUNK = 1000
 ANY_CHUNK = 10000  # values per = ANY(array) lookup on PostgreSQL
@@ -971,6 +972,19 @@ def import_patients(
     *,
     progress: Progress | None = None,
     finish: Finish | None = None,
+) -> ImportReport:
+    """Validate and write a file of patients (see the module doc), with the cyclic
+    garbage collector paused (``transfers.gcpause``)."""
+    with gc_paused():
+        return _import_patients(parsed, options, progress=progress, finish=finish)
+
+
+def _import_patients(
+    parsed: ParsedFile,
+    options: ImportOptions,
+    *,
+    progress: Progress | None,
+    finish: Finish | None,
 ) -> ImportReport:
     check_columns(
         parsed,
