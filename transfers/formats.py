@@ -139,18 +139,27 @@ def _parse_csv(text: str) -> ParsedFile:
         columns = [c.strip() for c in header]
         rows: list[tuple[int, dict[str, Any]]] = []
         width = len(columns)
+        # Only a cell that starts with an apostrophe can need restore(): a file without
+        # any skips the per-cell call, and a row is looked at cell by cell only when one
+        # of its cells contains an apostrophe somewhere.
+        quoted = "'" in text
         start = reader.line_num + 1
         for record in reader:
-            if not record or (len(record) == 1 and not record[0].strip()):
-                start = reader.line_num + 1
-                continue
             if len(record) != width:
+                if not record or (len(record) == 1 and not record[0].strip()):
+                    start = reader.line_num + 1
+                    continue
                 raise FileRejected(
                     TransferErrorCode.MALFORMED_FILE,
                     f"Row {start} has {len(record)} cells; the header has {width}.",
                     row=start,
                 )
-            rows.append((start, {c: restore(v) for c, v in zip(columns, record, strict=True)}))
+            if width <= 1 and not "".join(record).strip():  # a blank line
+                start = reader.line_num + 1
+                continue
+            if quoted and "'" in "".join(record):
+                record = [restore(v) for v in record]
+            rows.append((start, dict(zip(columns, record, strict=False))))  # width checked
             start = reader.line_num + 1
     except csv.Error as exc:
         raise FileRejected(
