@@ -225,17 +225,37 @@ def _db_column(model: Any, name: str) -> str:
     return connection.ops.quote_name(cast(str, field.column))
 
 
+# Joins the text values of one = ANY lookup into a single parameter (see _existing_any).
+_SEPARATOR = "\x1f"
+
+
 def _existing_any(model: Any, expression: str, values: list[Any]) -> dict[Any, Any]:
     """PostgreSQL: ``{value: pk}`` for ``expression = ANY(%s)``, one array parameter per
     ANY_CHUNK values (one statement, planned once, instead of an ``IN`` list of 1,000
-    placeholders that the ORM builds and psycopg splits per chunk)."""
+    placeholders that the ORM builds and psycopg splits per chunk).
+
+    Text values travel as one string joined with the unit separator and split by the
+    server (``string_to_array``): Django's client-side binding renders a list parameter
+    element by element in Python (a regex and an escape per value, ~3 ms of CPU per
+    5,000 values), a string in one libpq call. A chunk in which a value contains the
+    separator itself goes as an array, as before."""
     table = connection.ops.quote_name(model._meta.db_table)
     pk = connection.ops.quote_name(model._meta.pk.column)
-    sql = f"SELECT {expression}, {pk} FROM {table} WHERE {expression} = ANY(%s)"  # noqa: S608  # nosec B608
+    select = f"SELECT {expression}, {pk} FROM {table} WHERE {expression} = "  # noqa: S608  # nosec B608
+    as_array = select + "ANY(%s)"
+    as_text = select + "ANY(string_to_array(%s, chr(31)))"
     found: dict[Any, Any] = {}
     with connection.cursor() as cursor:
         for chunk in _chunks(values, ANY_CHUNK):
-            cursor.execute(sql, [list(chunk)])
+            joined = None
+            if all(type(v) is str for v in chunk):
+                joined = _SEPARATOR.join(chunk)
+                if joined.count(_SEPARATOR) != len(chunk) - 1:
+                    joined = None
+            if joined:  # (string_to_array('') is the empty array, not {''})
+                cursor.execute(as_text, [joined])
+            else:
+                cursor.execute(as_array, [list(chunk)])
             found.update(cursor.fetchall())
     return found
 
