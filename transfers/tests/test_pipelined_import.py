@@ -142,3 +142,41 @@ def test_a_failing_finish_leaves_nothing_written() -> None:
 
     assert Patient.objects.count() == 0
     assert MrnSequence.objects.get(pk=1).last_value == counter
+
+
+def test_the_copy_types_are_the_tables() -> None:
+    """The binary COPY sends each value as its column's type: a drift (a column turned
+    into another type) must fail here, not as garbage or an error at import time."""
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(
+            "SELECT column_name, udt_name FROM information_schema.columns WHERE table_name = %s",
+            [Patient._meta.db_table],
+        )
+        types = dict(cursor.fetchall())
+    assert len(importing._PATIENT_COPY_TYPES) == len(importing._PATIENT_COPY_COLUMNS)
+    expected = {"varchar": "varchar", "text": "text", "uuid": "uuid", "date": "date"}
+    expected["timestamptz"] = "timestamptz"
+    for column, sent in zip(
+        importing._PATIENT_COPY_COLUMNS, importing._PATIENT_COPY_TYPES, strict=True
+    ):
+        assert types[column] == expected[sent], column
+
+
+@pytest.mark.parametrize("pipelined", [True, False])
+def test_odd_text_is_stored_as_given(pipelined: bool) -> None:
+    names = ["Tab\tin", "Back\\slash", "New\nline", "Ünïcødé", "Quo'te", '"Dq"', "\\N", "Ø 李"]
+    rows = [
+        {"first_name": name, "last_name": "Lee", "date_of_birth": "1980-01-01", "external_id": name}
+        for name in names
+    ]
+    parsed = ParsedFile("json", list(rows[0]), list(enumerate(rows, start=2)))
+    if pipelined:
+        report = importing.import_patients(parsed, ImportOptions())
+    else:
+        with transaction.atomic():
+            report = importing.import_patients(parsed, ImportOptions())
+    assert (report.written, report.created) == (True, len(names))
+    stored = Patient.objects.order_by("mrn").values_list(
+        "first_name", "external_id", "search_document"
+    )
+    assert list(stored) == [(n, n, f"{n} lee mrn-{i:06d}".lower()) for i, n in enumerate(names, 1)]
