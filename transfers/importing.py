@@ -27,7 +27,7 @@ import re
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -946,6 +946,18 @@ class _PatientWriter:
 
 
 PIPELINE_BATCH = 5000
+# The first batch is smaller, so that the server starts writing sooner: it waits for
+# the whole first batch, and that one is the slowest to validate (every phone, domain
+# and birthday of it is new to the caches). 5,000 rows held PostgreSQL idle ~0.19 s.
+PIPELINE_FIRST_BATCH = 500
+
+
+def _batch_bounds(total: int) -> Iterator[tuple[int, int]]:
+    """``(start, stop)`` of the pipelined import's batches over ``total`` rows."""
+    start, size = 0, min(PIPELINE_FIRST_BATCH, PIPELINE_BATCH)
+    while start < total:
+        yield start, min(start + size, total)
+        start, size = start + size, PIPELINE_BATCH
 
 
 def _pipelined(options: ImportOptions) -> bool:
@@ -969,7 +981,7 @@ def _import_patients_pipelined(
     progress: Progress | None,
     finish: Finish | None,
 ) -> ImportReport:
-    """The rows in batches of PIPELINE_BATCH: each batch runs the checks of the two-pass
+    """The rows in batches (``_batch_bounds``): each batch runs the checks of the two-pass
     path in the same order (row rules, duplicates in the file so far, identifiers and
     emails against the database), and its valid rows go to the writer while the next
     batch is validated. The report is the two-pass path's (``test_pipelined_import``)."""
@@ -982,9 +994,9 @@ def _import_patients_pipelined(
     writer = _PatientWriter(finish)
     writing = True
     try:
-        for start in range(0, len(parsed.rows), PIPELINE_BATCH):
+        for start, stop in _batch_bounds(len(parsed.rows)):
             items: list[tuple[_Row, _PatientRow]] = []
-            batch = parsed.rows[start : start + PIPELINE_BATCH]
+            batch = parsed.rows[start:stop]
             for number, values in batch:
                 row = _Row(number, values)
                 rows.append(row)

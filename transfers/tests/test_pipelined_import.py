@@ -34,6 +34,7 @@ STORED = (
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     """Many batches from a small file: duplicates and errors cross batch boundaries."""
     monkeypatch.setattr(importing, "PIPELINE_BATCH", 97)
+    monkeypatch.setattr(importing, "PIPELINE_FIRST_BATCH", 13)
 
 
 def _file(count: int, seed: int) -> ParsedFile:
@@ -180,3 +181,20 @@ def test_odd_text_is_stored_as_given(pipelined: bool) -> None:
         "first_name", "external_id", "search_document"
     )
     assert list(stored) == [(n, n, f"{n} lee mrn-{i:06d}".lower()) for i, n in enumerate(names, 1)]
+
+
+def test_batches_start_small_and_cover_every_row_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(importing, "PIPELINE_BATCH", 5000)
+    monkeypatch.setattr(importing, "PIPELINE_FIRST_BATCH", 500)
+    bounds = list(importing._batch_bounds(12_345))
+    assert bounds[:3] == [(0, 500), (500, 5500), (5500, 10500)]
+    assert bounds[-1] == (10500, 12345)
+    assert [b for _, b in bounds[:-1]] == [a for a, _ in bounds[1:]]
+    assert list(importing._batch_bounds(0)) == []
+    assert list(importing._batch_bounds(7)) == [(0, 7)]
+
+
+def test_progress_is_reported_after_each_batch() -> None:
+    seen: list[int] = []
+    importing.import_patients(_valid_file(250), ImportOptions(), progress=seen.append)
+    assert seen == [13, 110, 207, 250]
