@@ -29,6 +29,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, cast
 
 from django.contrib.auth.models import User
@@ -213,10 +214,6 @@ def _django_errors(row: _Row, exc: ValidationError) -> None:
         for error in errors:
             for message in error.messages:
                 row.field_error(name, error.code or Code.INVALID, message)
-
-
-def _lower_email(email: str | None) -> str | None:
-    return email.lower() if email else None
 
 
 def _db_column(model: Any, name: str) -> str:
@@ -690,9 +687,9 @@ def _check_patients(
     """The file- and database-wide checks, in their order, on parsed rows; ``firsts``
     carries each identifier's first row across the batches of one file."""
     _ignore_file_mrns(items, options)
-    _note_duplicates(items, "mrn", lambda p: p.mrn, firsts["mrn"])
-    _note_duplicates(items, "external_id", lambda p: p.external_id, firsts["external_id"])
-    _note_duplicates(items, "id", lambda p: p.given_id, firsts["id"])
+    _note_duplicates(items, "mrn", attrgetter("mrn"), firsts["mrn"])
+    _note_duplicates(items, "external_id", attrgetter("external_id"), firsts["external_id"])
+    _note_duplicates(items, "id", attrgetter("given_id"), firsts["id"])
     _match_patients(items, options)
     _check_emails(items, firsts["email"])
 
@@ -709,12 +706,11 @@ def _ignore_file_mrns(items: list[tuple[_Row, _PatientRow]], options: ImportOpti
 def _check_emails(
     items: list[tuple[_Row, _PatientRow]], first: dict[Any, int] | None = None
 ) -> None:
-    _note_duplicates(items, "email", lambda p: _lower_email(p.patient.email), first)
-    taken = _existing_emails(
-        e for _, p in items if (e := _lower_email(p.patient.email)) is not None
-    )
+    # A row's patient.email is lower-cased already (both row paths store email.lower()).
+    _note_duplicates(items, "email", attrgetter("patient.email"), first)
+    taken = _existing_emails(e for _, p in items if (e := p.patient.email) is not None)
     for row, item in items:
-        email = _lower_email(item.patient.email)
+        email = item.patient.email
         if row.errors or email is None:
             continue
         owner = taken.get(email)
