@@ -17,6 +17,10 @@ dropped again (``KEEP=1`` keeps it). Measures, end to end:
   a gunicorn worker on 127.0.0.1:PORT (default 9850) and read to the end by this
   process; the worker's peak RSS (VmHWM) is read from /proc when the download ends.
 
+``DROP_INDEXES`` (comma-separated index names) drops those indexes right after the
+migrations, to measure what an index costs before a migration drops it (e.g.
+``patients_patient_mrn_44c0c6a8_like``).
+
 ``EXPORT_DATABASE_URL`` runs the export against another, already filled database instead
 (read only: nothing is written to it), e.g. the benchmark's ``clinic_bench_full``.
 ``PROFILE=DIR`` runs each import under cProfile and writes its top-20 tables (by own
@@ -61,6 +65,7 @@ URL = os.environ.get(
 DB_NAME = URL.rsplit("/", 1)[-1]
 EXPORT_URL = os.environ.get("EXPORT_DATABASE_URL", "")
 PROFILE = os.environ.get("PROFILE", "")
+DROP_INDEXES = [name for name in os.environ.get("DROP_INDEXES", "").split(",") if name]
 ADMIN_DSN = URL.rsplit("/", 1)[0] + "/postgres"
 
 os.environ["DATABASE_URL"] = URL
@@ -309,6 +314,10 @@ def main() -> None:
     from transfers.importing import ImportOptions, run_import
 
     call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:
+        for index in DROP_INDEXES:
+            cursor.execute(f"DROP INDEX {connection.ops.quote_name(index)}")
+            print(f"  dropped index {index}")
     admin = user_upsert(username="bench-admin", role=Role.ADMIN, password="bench-pass-1234")  # noqa: S106
 
     def timed_import(kind: str, data: bytes, rows: int) -> None:
