@@ -41,6 +41,7 @@ STORED = (
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     """Many batches from a small file: duplicates and errors cross batch boundaries."""
     monkeypatch.setattr(importing, "PIPELINE_BATCH", 97)
+    monkeypatch.setattr(importing, "PIPELINE_FIRST_BATCH", 13)
 
 
 def _file(count: int, seed: int) -> ParsedFile:
@@ -149,6 +150,61 @@ def test_a_failing_finish_leaves_nothing_written() -> None:
 
     assert Patient.objects.count() == 0
     assert MrnSequence.objects.get(pk=1).last_value == counter
+
+
+def test_the_copy_types_are_the_tables() -> None:
+    """The binary COPY sends each value as its column's type: a drift (a column turned
+    into another type) must fail here, not as garbage or an error at import time."""
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(
+            "SELECT column_name, udt_name FROM information_schema.columns WHERE table_name = %s",
+            [Patient._meta.db_table],
+        )
+        types = dict(cursor.fetchall())
+    assert len(importing._PATIENT_COPY_TYPES) == len(importing._PATIENT_COPY_COLUMNS)
+    expected = {"varchar": "varchar", "text": "text", "uuid": "uuid", "date": "date"}
+    expected["timestamptz"] = "timestamptz"
+    for column, sent in zip(
+        importing._PATIENT_COPY_COLUMNS, importing._PATIENT_COPY_TYPES, strict=True
+    ):
+        assert types[column] == expected[sent], column
+
+
+@pytest.mark.parametrize("pipelined", [True, False])
+def test_odd_text_is_stored_as_given(pipelined: bool) -> None:
+    names = ["Tab\tin", "Back\\slash", "New\nline", "Ünïcødé", "Quo'te", '"Dq"', "\\N", "Ø 李"]
+    rows = [
+        {"first_name": name, "last_name": "Lee", "date_of_birth": "1980-01-01", "external_id": name}
+        for name in names
+    ]
+    parsed = ParsedFile("json", list(rows[0]), list(enumerate(rows, start=2)))
+    if pipelined:
+        report = importing.import_patients(parsed, ImportOptions())
+    else:
+        with transaction.atomic():
+            report = importing.import_patients(parsed, ImportOptions())
+    assert (report.written, report.created) == (True, len(names))
+    stored = Patient.objects.order_by("mrn").values_list(
+        "first_name", "external_id", "search_document"
+    )
+    assert list(stored) == [(n, n, f"{n} lee mrn-{i:06d}".lower()) for i, n in enumerate(names, 1)]
+
+
+def test_batches_start_small_and_cover_every_row_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(importing, "PIPELINE_BATCH", 5000)
+    monkeypatch.setattr(importing, "PIPELINE_FIRST_BATCH", 500)
+    bounds = list(importing._batch_bounds(12_345))
+    assert bounds[:3] == [(0, 500), (500, 5500), (5500, 10500)]
+    assert bounds[-1] == (10500, 12345)
+    assert [b for _, b in bounds[:-1]] == [a for a, _ in bounds[1:]]
+    assert list(importing._batch_bounds(0)) == []
+    assert list(importing._batch_bounds(7)) == [(0, 7)]
+
+
+def test_progress_is_reported_after_each_batch() -> None:
+    seen: list[int] = []
+    importing.import_patients(_valid_file(250), ImportOptions(), progress=seen.append)
+    assert seen == [13, 110, 207, 250]
 
 
 # -------------------------------------------------------------------- interactions
