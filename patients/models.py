@@ -91,7 +91,11 @@ class PatientQuerySet(models.QuerySet["Patient"]):
                 fuzzy.append(word)
         if not fuzzy:
             return qs.annotate(search_rank=Value(float(len(words)))).order_by("id")
-        names = corrections(connection, fuzzy, SEARCH_THRESHOLD)
+        names = corrections(connection, fuzzy)
+        for word, correction in names.items():
+            if correction:
+                known = {*correction.exact, *correction.corrected}
+                correction.similar = [n for n in _similar_names(word) if n not in known]
         named = [names[word] for word in fuzzy if names[word]]
         if len(named) == 2:
             # Two name words (the usual "first last" query), written so that each arm
@@ -139,6 +143,21 @@ class PatientQuerySet(models.QuerySet["Patient"]):
             term = _word_score(names[word], F(name))
             rank = term if rank is None else rank + term
         return qs.annotate(search_rank=rank).order_by(F("search_rank").desc(), "id")
+
+
+def _similar_names(word: str) -> list[str]:
+    """The dictionary's names that ``word`` is word-similar to at ``SEARCH_THRESHOLD``
+    (pg_trgm's ``%>``; on SQLite ``patients.trigram``'s port, natively pre-filtered): a
+    scan of a few thousand names, not of the patients. Sorted."""
+    names = NameWord.objects.all()
+    if connection.vendor == "postgresql":
+        names = names.filter(word__trigram_word_similar=word)
+    else:
+        from patients.trigram import PrefilteredWordSimilarity
+
+        similarity = PrefilteredWordSimilarity(word, "word", threshold=SEARCH_THRESHOLD)
+        names = names.alias(similarity=similarity).filter(similarity__gte=SEARCH_THRESHOLD)
+    return sorted(set(names.values_list("name", flat=True)))
 
 
 def _named(correction: Correction) -> Q:

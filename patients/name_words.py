@@ -164,13 +164,10 @@ def correctable(word: str) -> bool:
     return MIN_LENGTH <= len(word) <= MAX_LENGTH
 
 
-def corrections(
-    connection: BaseDatabaseWrapper, words: list[str], threshold: float
-) -> dict[str, Correction]:
-    """Each lower-cased query word's exact and one-edit names, in one indexed query, and
-    for a word that has any, the names word-similar to it at ``threshold`` (one query
-    over the dictionary per such word). Names are sorted, so the SQL built from them
-    (and its plan) is deterministic."""
+def corrections(connection: BaseDatabaseWrapper, words: list[str]) -> dict[str, Correction]:
+    """Each lower-cased query word's exact and one-edit names, in one indexed query
+    (``similar`` is left to the caller, ``PatientQuerySet.search``). Names are sorted, so
+    the SQL built from them (and its plan) is deterministic."""
     result = {word: Correction() for word in words}
     wanted: dict[str, set[str]] = {}
     for word in words:
@@ -197,29 +194,7 @@ def corrections(
         for word in wanted.get(key, ()):
             target = result[word].exact if key == word else result[word].corrected
             target.append(name)
-    for word, correction in result.items():
-        if correction:
-            known = set(correction.exact) | set(correction.corrected)
-            correction.similar = [
-                n for n in similar_names(connection, word, threshold) if n not in known
-            ]
     return result
-
-
-def similar_names(connection: BaseDatabaseWrapper, word: str, threshold: float) -> list[str]:
-    """The dictionary's names that ``word`` is word-similar to (pg_trgm's ``%>``; on
-    SQLite ``patients.trigram``'s port, natively pre-filtered), sorted."""
-    from patients.models import NameWord
-    from patients.trigram import PrefilteredWordSimilarity
-
-    names = NameWord.objects.all()
-    if connection.vendor == "postgresql":
-        names = names.filter(word__trigram_word_similar=word)
-    else:
-        names = names.alias(
-            similarity=PrefilteredWordSimilarity(word, "word", threshold=threshold)
-        ).filter(similarity__gte=threshold)
-    return sorted(set(names.values_list("name", flat=True)))
 
 
 def has_dictionary(connection: BaseDatabaseWrapper) -> bool:

@@ -130,10 +130,10 @@ def test_a_word_far_from_every_name_is_still_matched_by_trigrams() -> None:
     smith = PatientFactory.create(first_name="John", last_name="Smith")
     smithers = PatientFactory.create(first_name="Jane", last_name="Smithers")
     PatientFactory.create(first_name="Maria", last_name="Garcia")
-    assert not name_words.corrections(connection, ["smi"], 0.3)["smi"]
+    assert not name_words.corrections(connection, ["smi"])["smi"]
     assert set(Patient.objects.search("smi")) == {smith, smithers}
     # Too short to correct: "jo" would be one edit from every two-letter name.
-    assert not name_words.corrections(connection, ["jo"], 0.3)["jo"]
+    assert not name_words.corrections(connection, ["jo"])["jo"]
 
 
 @pytest.mark.django_db
