@@ -156,3 +156,22 @@ def test_a_migration_that_rebuilt_the_table_cannot_leave_the_dictionary_behind()
     call_command("migrate", "patients", verbosity=0)  # nothing to apply; post_migrate runs
     assert {("during", "During"), ("rebuilt", "Rebuilt")} <= _dictionary()
     assert name_words.ensure(connection) is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_0008_reverses_and_fills_the_dictionary_from_stored_patients() -> None:
+    """Back to 0007 (no dictionary: search falls back to trigrams), then forward: the
+    migration fills the dictionary from the patients already stored and the triggers
+    are back, on either database."""
+    stored = PatientFactory.create(first_name="Stored", last_name="Earlier")
+    call_command("migrate", "patients", "0007", verbosity=0)
+    try:
+        with connection.cursor() as cursor:
+            assert name_words.TABLE not in connection.introspection.table_names(cursor)
+        assert list(Patient.objects.search("stored earlier")) == [stored]
+    finally:
+        call_command("migrate", verbosity=0)
+    assert _dictionary() == {("stored", "Stored"), ("earlier", "Earlier")}
+    PatientFactory.create(first_name="Later", last_name="Earlier")
+    assert ("later", "Later") in _dictionary()
+    assert list(Patient.objects.search("sotred")) == [stored]
