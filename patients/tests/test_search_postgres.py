@@ -81,3 +81,17 @@ def test_name_words_are_served_by_the_name_indexes() -> None:
     assert "patients_search_trgm_idx" not in plan, plan
     assert "Seq Scan on patients_patient" not in plan, plan
     assert list(qs[:1]) == [john]
+
+
+def test_similar_names_are_looked_up_by_the_dictionarys_trigram_index() -> None:
+    """A clinic group has tens of thousands of names: the lookup of the names a word is
+    similar to must not scan them all."""
+    from patients.models import NameWord
+
+    NameWord.objects.bulk_create(
+        NameWord(word=f"name{n:05d}x", name=f"Name{n:05d}x") for n in range(20_000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE patients_nameword")
+    plan = NameWord.objects.filter(word__trigram_word_similar="alcie").explain()
+    assert "patients_nameword_trgm_idx" in plan, plan
