@@ -136,9 +136,10 @@ def register(dbapi_connection: object) -> None:
 
 
 def edits1(word: str) -> set[str]:
-    """Every string at Damerau-Levenshtein (optimal string alignment) distance exactly 1
-    or 0 of ``word``: deletions, adjacent transpositions, substitutions and insertions of
-    a letter (a-z and the word's own letters, so "zoë" is one edit from "zoe")."""
+    """Every string at Damerau-Levenshtein (optimal string alignment) distance 0 or 1 of
+    ``word`` whose new letter, if any, is one of a-z or of the word's own: deletions,
+    adjacent transpositions, substitutions and insertions. So "zoë" corrects to Zoe, but
+    "zoe" not to Zoë (trigrams still find it: they share "  z", " zo")."""
     letters = set(LETTERS) | set(word)
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
     deletes = {a + b[1:] for a, b in splits if b}

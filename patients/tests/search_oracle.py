@@ -4,7 +4,7 @@ no ``name_words.edits1``): the rule of ``PatientQuerySet.search``, written out."
 from __future__ import annotations
 
 from patients.models import Patient
-from patients.name_words import MAX_LENGTH, MIN_LENGTH
+from patients.name_words import LETTERS, MAX_LENGTH, MIN_LENGTH
 from patients.trigram import word_similarity
 
 THRESHOLD = 0.3
@@ -22,8 +22,13 @@ def distance(a: str, b: str) -> int:
     return rows[-1][-1]
 
 
+def one_edit(word: str, name: str) -> bool:
+    """At most one edit, and the letter it brings in (if any) is a-z or the word's own."""
+    return distance(word, name) <= 1 and set(name) - set(word) <= set(LETTERS)
+
+
 def is_name_word(word: str, names: set[str]) -> bool:
-    return MIN_LENGTH <= len(word) <= MAX_LENGTH and any(distance(word, n) <= 1 for n in names)
+    return MIN_LENGTH <= len(word) <= MAX_LENGTH and any(one_edit(word, n) for n in names)
 
 
 def matches(word: str, patient: Patient, names: set[str]) -> bool:
@@ -31,7 +36,7 @@ def matches(word: str, patient: Patient, names: set[str]) -> bool:
     any other word must be word-similar to the whole search document."""
     if is_name_word(word, names):
         own = {patient.first_name.lower(), patient.last_name.lower()}
-        return any(distance(word, n) <= 1 or word_similarity(word, n) >= THRESHOLD for n in own)
+        return any(one_edit(word, n) or word_similarity(word, n) >= THRESHOLD for n in own)
     return word_similarity(word, patient.search_document) >= THRESHOLD
 
 
