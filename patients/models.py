@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, models
+from django.db import connection, connections, models
 from django.db.models import Case, F, FloatField, Q, Value, When
 from django.db.models.functions import Lower
 from django.db.models.lookups import Exact
@@ -91,11 +91,13 @@ class PatientQuerySet(models.QuerySet["Patient"]):
                 fuzzy.append(word)
         if not fuzzy:
             return qs.annotate(search_rank=Value(float(len(words)))).order_by("id")
-        names = corrections(connection, fuzzy)
+        # The dictionary is read where this queryset reads (the replica for list views).
+        names = corrections(connections[self.db], fuzzy)
         for word, correction in names.items():
             if correction:
                 known = {*correction.exact, *correction.corrected}
-                correction.similar = [n for n in _similar_names(word) if n not in known]
+                similar = _similar_names(word, using=self.db)
+                correction.similar = [n for n in similar if n not in known]
         named = [names[word] for word in fuzzy if names[word]]
         if len(named) == 2:
             # Two name words (the usual "first last" query), written so that each arm
@@ -145,11 +147,11 @@ class PatientQuerySet(models.QuerySet["Patient"]):
         return qs.annotate(search_rank=rank).order_by(F("search_rank").desc(), "id")
 
 
-def _similar_names(word: str) -> list[str]:
+def _similar_names(word: str, *, using: str) -> list[str]:
     """The dictionary's names that ``word`` is word-similar to at ``SEARCH_THRESHOLD``
-    (pg_trgm's ``%>``; on SQLite ``patients.trigram``'s port, natively pre-filtered): a
-    scan of a few thousand names, not of the patients. Sorted."""
-    names = NameWord.objects.all()
+    (pg_trgm's ``%>`` through the dictionary's trigram index; on SQLite
+    ``patients.trigram``'s port over the dictionary, natively pre-filtered). Sorted."""
+    names = NameWord.objects.using(using).all()
     if connection.vendor == "postgresql":
         names = names.filter(word__trigram_word_similar=word)
     else:

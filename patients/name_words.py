@@ -18,13 +18,15 @@ query word against the *names*, not the rows:
   Damerau-Levenshtein distance ≤ 1 of each (a deletion, an adjacent transposition, a
   substitution or an insertion of a letter; Norvig's ``edits1``, about 54 per letter):
   a unique-index lookup over a few thousand rows, not a scan of the patients. Each word
-  gets its exact names and its corrected names; ``PatientQuerySet.search`` then matches
-  patients whose first or last name is one of them through the name indexes.
+  gets its exact names and its corrected names; ``PatientQuerySet.search`` adds the
+  names the word is word-similar to and matches patients whose first or last name is
+  one of them through the name indexes.
 
 Only words of ``MIN_LENGTH`` to ``MAX_LENGTH`` letters are corrected: a one- or
 two-letter word is one edit away from every short name, and a long word is no name.
-A multi-word name ("Mary Ann", "De la Cruz") is one dictionary entry, so it is corrected
-only when the query word is the whole name; trigram search still finds it by its parts.
+A multi-word name ("Mary Ann", "De la Cruz") is one dictionary entry, which a query word
+(never containing a space) can only be similar to, not equal or one edit from; trigram
+search still finds it by its parts.
 
 SQLite lower-cases ASCII letters only, so the trigger there calls ``name_word`` (Python's
 ``str.lower``, the same as the query side), registered on every connection Django opens
@@ -49,7 +51,6 @@ LETTERS = "abcdefghijklmnopqrstuvwxyz"
 MIGRATION = ("patients", "0008_name_words")
 _CACHE = "_patients_name_words"
 
-PG_TRIGGERS = ("patients_name_words_insert", "patients_name_words_update")
 SQLITE_TRIGGERS = ("patients_name_words_insert", "patients_name_words_update")
 
 # Literal SQL, no parameters: every name in it is this module's.
@@ -89,13 +90,11 @@ PG_CREATE = [
     WHEN (OLD.first_name IS DISTINCT FROM NEW.first_name
           OR OLD.last_name IS DISTINCT FROM NEW.last_name)
     EXECUTE FUNCTION patients_name_words()""",
-]
-# The names a word is similar to (``%>``) are looked up by trigrams: a scan of 50,000
-# names takes ~45 ms, the index ~1 ms. PostgreSQL only, like the patients' (0002).
-PG_CREATE.append(
+    # The names a word is similar to (``%>``) are looked up by trigrams: a scan of 50,000
+    # names takes ~45 ms, the index ~1 ms. PostgreSQL only, like the patients' (0002).
     f"CREATE INDEX IF NOT EXISTS patients_nameword_trgm_idx ON {TABLE} "
-    "USING gin (word gin_trgm_ops)"
-)
+    "USING gin (word gin_trgm_ops)",
+]
 PG_DROP = [
     "DROP TRIGGER IF EXISTS patients_name_words_insert ON patients_patient",
     "DROP TRIGGER IF EXISTS patients_name_words_update ON patients_patient",
