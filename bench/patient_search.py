@@ -11,11 +11,26 @@ Queries mix exact names, one-letter typos, transpositions, two-word searches, an
 email and a word that matches nobody. Prints p50/p95/max per query and overall, in ms.
 
 The target is p95 < 150 ms. Figures depend on the machine (and on what else it runs).
+
+Two-typo recall (issue 14's search target), on this SQLite file or on an existing
+PostgreSQL benchmark database (``bench/dataset.py``; only ``clinic_bench*`` names):
+
+    RECALL=60 python bench/patient_search.py
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/clinic_bench_search \
+        RECALL=60 python bench/patient_search.py
+
+RECALL patients are drawn at random (seeded); each is searched for as ``bench/run.py``
+searches, one adjacent transposition in the first and in the last name ("Rliey Alsion";
+a name under four letters doubles its last letter instead), timed as the API runs it
+(the bounded count of ``core.pagination.count_rows`` and the first page of 20). A hit is
+a patient with that first and last name among the first five results: namesakes share a
+name, and a name is all the query says. Prints hits out of RECALL and p50/p95 in ms.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import statistics
 import sys
 import tempfile
@@ -25,8 +40,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-TMP = os.environ.get("BENCH_DIR") or tempfile.mkdtemp(prefix="bench_patient_search_")
-os.environ["DATABASE_URL"] = f"sqlite:///{TMP}/bench.sqlite3"
+EXISTING = os.environ.get("BENCH_DATABASE_URL", "")
+if EXISTING:
+    TMP = ""
+    if not EXISTING.rsplit("/", 1)[-1].startswith("clinic_bench"):
+        sys.exit("BENCH_DATABASE_URL must name a clinic_bench* database")
+    os.environ["DATABASE_URL"] = EXISTING
+    os.environ.setdefault("DB_POOL", "false")
+else:
+    TMP = os.environ.get("BENCH_DIR") or tempfile.mkdtemp(prefix="bench_patient_search_")
+    os.environ["DATABASE_URL"] = f"sqlite:///{TMP}/bench.sqlite3"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
 
 import django  # noqa: E402
@@ -38,11 +61,13 @@ from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from faker import Faker  # noqa: E402
 
+from core.pagination import count_rows  # noqa: E402
 from patients.models import Patient  # noqa: E402
 from patients.trigram import _sql_word_similarity  # noqa: E402
 
 PATIENTS = int(os.environ.get("PATIENTS", "100000"))
 REPEAT = int(os.environ.get("REPEAT", "7"))
+RECALL = int(os.environ.get("RECALL", "0"))
 PAGE = 20
 
 
@@ -91,6 +116,59 @@ def typo(word: str) -> str:
     return word[: i - 1] + word[i] + word[i - 1] + word[i + 1 :]
 
 
+def run_typo(word: str, rng: random.Random) -> str:
+    """``bench/run.py``'s typo: swap two neighbouring letters (not the first, never the
+    last), or double the last letter of a word under four letters."""
+    if len(word) < 4:
+        return word + word[-1]
+    i = rng.randrange(1, len(word) - 2)
+    return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+
+
+def recall(count: int) -> None:
+    """Two-typo searches for ``count`` random patients: hits in the top five, latency."""
+    rng = random.Random(14)
+    total = Patient.objects.count()
+    people = []
+    for _ in range(count):
+        row = Patient.objects.order_by("mrn").values_list("first_name", "last_name")[
+            rng.randrange(total)
+        ]
+        people.append(row)
+    # Warm up the connection and its caches (an API worker's connection is persistent):
+    # untimed searches of the same shape (the last one drawn, exact and with typos).
+    warm_rng = random.Random(0)  # not ``rng``: the timed queries stay the same
+    for text in (" ".join(people[-1]), " ".join(run_typo(w.lower(), warm_rng) for w in people[-1])):
+        warm = Patient.objects.select_related("latest_outcome").search(text)
+        count_rows(warm)
+        list(warm[:PAGE])
+    hits = 0
+    timings = []
+    misses = []
+    slowest: list[tuple[float, str]] = []
+    for first, last in people:
+        text = f"{run_typo(first.lower(), rng)} {run_typo(last.lower(), rng)}"
+        _sql_word_similarity.cache_clear()
+        started = time.perf_counter()
+        qs = Patient.objects.select_related("latest_outcome").search(text)
+        count_rows(qs)
+        page = list(qs[:PAGE])
+        timings.append((time.perf_counter() - started) * 1000)
+        slowest.append((timings[-1], f"#{len(timings)} {text}"))
+        if any((p.first_name, p.last_name) == (first, last) for p in page[:5]):
+            hits += 1
+        else:
+            misses.append(f"{text!r} for {first} {last}")
+    p95 = statistics.quantiles(timings, n=20)[-1] if len(timings) > 1 else timings[0]
+    print(
+        f"two-typo recall: {hits} of {count} in the top five; "
+        f"p50 {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms, max {max(timings):.1f} ms"
+    )
+    for miss in misses[:10]:
+        print(f"  missed {miss}")
+    print("  slowest: " + ", ".join(f"{t} {ms:.0f} ms" for ms, t in sorted(slowest)[-5:]))
+
+
 def queries(people: list[tuple[str, str, str, str]]) -> dict[str, str]:
     first, last, mrn, _ = people[len(people) // 2]
     email = next(p[3] for p in people if p[3])
@@ -117,6 +195,10 @@ def run(text: str) -> tuple[float, int]:
 
 
 def main() -> None:
+    if EXISTING:
+        print(f"{Patient.objects.count()} patients in {connection.settings_dict['NAME']}")
+        recall(RECALL or 60)
+        return
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
     if Patient.objects.exists():  # BENCH_DIR given again: reuse what it holds
@@ -144,6 +226,8 @@ def main() -> None:
         f"overall: p50 {statistics.median(every):.1f} ms, p95 {overall:.1f} ms, "
         f"max {max(every):.1f} ms over {len(every)} searches"
     )
+    if RECALL:
+        recall(RECALL)
 
 
 if __name__ == "__main__":

@@ -34,8 +34,12 @@ class PatientFilterSet(FilterSet):
     search = django_filters.CharFilter(
         method="filter_search",
         max_length=MAX_SEARCH_LENGTH,
-        label="Fuzzy search over names, MRN and email (typos and word order tolerated on "
-        "PostgreSQL); best matches first unless `ordering` is given.",
+        label="Fuzzy search over names, MRN and email; every word must match, in any order. "
+        "A word one edit from a first or last name (a letter missing, extra or wrong, or "
+        "two letters swapped: `rtuh` finds Ruth) matches that name and similar names; "
+        "other words match by trigram similarity; a whole MRN or email address matches "
+        "exactly. Best matches first (exact names, then corrected, then similar; ties by "
+        "id) unless `ordering` is given. See docs/search.md.",
     )
 
     class Meta:

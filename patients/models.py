@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, models
-from django.db.models import F, Q, Value
+from django.db import connection, connections, models
+from django.db.models import Case, F, FloatField, Q, Value, When
 from django.db.models.functions import Lower
 from django.db.models.lookups import Exact
 from django.utils import timezone
@@ -19,6 +19,7 @@ from django.utils import timezone
 from core.errors import CoreErrorCode
 from core.validators import clean_phone
 from patients.errors import PatientErrorCode
+from patients.name_words import Correction, corrections
 
 MAX_AGE_YEARS = 130
 EMAIL_UNIQUE = "patients_email_unique_ci"
@@ -43,12 +44,32 @@ class PatientQuerySet(models.QuerySet["Patient"]):
     def search(self, text: str) -> PatientQuerySet:
         """Fuzzy search over names, MRN and email, best match first.
 
-        Every query word must be word-similar (``%>``, pg_trgm's word similarity at
-        threshold 0.3) to the patient's search document, so typos and word order are
-        tolerated ("Jonh Smiht" finds John Smith); results are ranked by summed
-        similarity. PostgreSQL: pg_trgm, served by the GIN trigram index. SQLite: the
-        same function in ``patients.trigram``, over the candidates an FTS5 trigram index
-        finds (``patients.search_index``).
+        Every query word must match; word order is free. How a word matches depends on
+        the dictionary of name words (``patients.name_words``: each first and last name
+        once, a few thousand names rather than a million rows):
+
+        * a **name word** — some first or last name is the word itself or one edit away
+          (a letter deleted, inserted or replaced, or two neighbours swapped: "rtuh" is
+          Ruth, "smiht" Smith) — matches patients whose first or last name is one of
+          those names, or any name the word is word-similar to (pg_trgm's ``%>`` at 0.3
+          against the dictionary: "smith" still finds Smithers). The name indexes
+          find the rows;
+        * any other word ("smi", part of an email) matches when it is word-similar to
+          the patient's whole search document (names, MRN, email) by pg_trgm's word
+          similarity at 0.3: "Garcai" finds Garcia, "smi" Smithers. PostgreSQL serves it
+          from the GIN trigram index, SQLite from its FTS5 trigram index
+          (``patients.search_index``) and the same similarity (``patients.trigram``).
+
+        Trigrams alone miss a transposition near the start of a short name (``rtuh``
+        shares one trigram with ``ruth``); the dictionary finds it, and asking the name
+        indexes instead of the trigram index over every row is what keeps a search of a
+        million patients in milliseconds (issue 14, ``bench/RESULTS.md``).
+
+        The ranking, deterministic and the same on both databases: each word scores 3
+        if it is the patient's first or last name (any case), 2 if that name is one
+        edit away, else its word similarity to the search document (at most 1); results
+        are ordered by the sum, highest first, then by id. So exact names come before
+        corrected ones, and both before patients found by similarity alone.
 
         A word that is a whole MRN ("mrn-000042") or email address is an identifier and
         matched exactly: by trigrams every MRN resembles every other ("mrn", "000"), so
@@ -70,12 +91,28 @@ class PatientQuerySet(models.QuerySet["Patient"]):
                 fuzzy.append(word)
         if not fuzzy:
             return qs.annotate(search_rank=Value(float(len(words)))).order_by("id")
+        # The dictionary is read where this queryset reads (the replica for list views).
+        names = corrections(connections[self.db], fuzzy)
+        for word, correction in names.items():
+            if correction:
+                known = {*correction.exact, *correction.corrected}
+                similar = _similar_names(word, using=self.db)
+                correction.similar = [n for n in similar if n not in known]
+        named = [names[word] for word in fuzzy if names[word]]
+        if len(named) == 2:
+            # Two name words (the usual "first last" query), written so that each arm
+            # is one probe of a name index rather than an intersection of large sets.
+            qs = qs.filter(_named_pair(*named))
+        else:
+            for correction in named:
+                qs = qs.filter(_named(correction))
         if connection.vendor == "postgresql":
             from django.contrib.postgres.search import TrigramWordSimilarity
 
             for word in fuzzy:
-                qs = qs.filter(search_document__trigram_word_similar=word)
-                term = TrigramWordSimilarity(word, "search_document")
+                if not names[word]:
+                    qs = qs.filter(search_document__trigram_word_similar=word)
+                term = _word_score(names[word], TrigramWordSimilarity(word, "search_document"))
                 rank = term if rank is None else rank + term
             return qs.annotate(search_rank=rank).order_by(F("search_rank").desc(), "id")
         from django.db.models.expressions import RawSQL
@@ -85,23 +122,77 @@ class PatientQuerySet(models.QuerySet["Patient"]):
         indexed = has_index(connection)
         for index, word in enumerate(fuzzy):
             name = f"search_similarity_{index}"
-            candidates = candidate_ids_sql(word, SEARCH_THRESHOLD) if indexed else None
-            if candidates is not None:
-                # The trigram index narrows the rows; the similarity decides among them.
-                # The SQL is patients.trigram's own; the trigrams are parameters.
-                qs = qs.filter(pk__in=RawSQL(*candidates))  # noqa: S611  # nosec B611
-            qs = qs.alias(
-                **{
-                    name: PrefilteredWordSimilarity(
-                        word,
-                        "search_document",
-                        threshold=SEARCH_THRESHOLD,
-                        prefilter=candidates is None,
-                    )
-                }
-            ).filter(**{f"{name}__gte": SEARCH_THRESHOLD})
-            rank = F(name) if rank is None else rank + F(name)
+            if names[word]:
+                # A name word: the name indexes found the rows, the similarity only ranks
+                # (exact for the rows that reach the threshold, the only ones it ranks).
+                similarity = PrefilteredWordSimilarity(
+                    word, "search_document", threshold=SEARCH_THRESHOLD, prefilter=False
+                )
+                qs = qs.alias(**{name: similarity})
+            else:
+                candidates = candidate_ids_sql(word, SEARCH_THRESHOLD) if indexed else None
+                if candidates is not None:
+                    # The trigram index narrows the rows; the similarity decides among
+                    # them. The SQL is patients.trigram's own; the trigrams are parameters.
+                    qs = qs.filter(pk__in=RawSQL(*candidates))  # noqa: S611  # nosec B611
+                similarity = PrefilteredWordSimilarity(
+                    word,
+                    "search_document",
+                    threshold=SEARCH_THRESHOLD,
+                    prefilter=candidates is None,
+                )
+                qs = qs.alias(**{name: similarity}).filter(**{f"{name}__gte": SEARCH_THRESHOLD})
+            term = _word_score(names[word], F(name))
+            rank = term if rank is None else rank + term
         return qs.annotate(search_rank=rank).order_by(F("search_rank").desc(), "id")
+
+
+def _similar_names(word: str, *, using: str) -> list[str]:
+    """The dictionary's names that ``word`` is word-similar to at ``SEARCH_THRESHOLD``
+    (pg_trgm's ``%>`` through the dictionary's trigram index; on SQLite
+    ``patients.trigram``'s port over the dictionary, natively pre-filtered). Sorted."""
+    names = NameWord.objects.using(using).all()
+    if connection.vendor == "postgresql":
+        names = names.filter(word__trigram_word_similar=word)
+    else:
+        from patients.trigram import PrefilteredWordSimilarity
+
+        similarity = PrefilteredWordSimilarity(word, "word", threshold=SEARCH_THRESHOLD)
+        names = names.alias(similarity=similarity).filter(similarity__gte=SEARCH_THRESHOLD)
+    return sorted(set(names.values_list("name", flat=True)))
+
+
+def _named(correction: Correction) -> Q:
+    """Patients whose first or last name is one of the word's names: exact, corrected or
+    word-similar (the name indexes serve it)."""
+    names = correction.names
+    return Q(last_name__in=names) | Q(first_name__in=names)
+
+
+def _named_pair(one: Correction, other: Correction) -> Q:
+    """``_named(one) & _named(other)`` in disjunctive form: one name is the last name and
+    the other the first (the (last_name, first_name, id) index answers both at once),
+    or both are the same field."""
+    both = sorted(set(one.names) & set(other.names))
+    pair = Q(last_name__in=one.names, first_name__in=other.names) | Q(
+        last_name__in=other.names, first_name__in=one.names
+    )
+    if both:
+        pair |= Q(last_name__in=both) | Q(first_name__in=both)
+    return pair
+
+
+def _word_score(correction: Correction, similarity: Any) -> Any:
+    """One query word's part of ``search_rank``: 3 for an exact name, 2 for a corrected
+    one, else the word similarity."""
+    whens = [
+        When(Q(last_name__in=names) | Q(first_name__in=names), then=Value(score))
+        for names, score in ((correction.exact, 3.0), (correction.corrected, 2.0))
+        if names
+    ]
+    if not whens:
+        return similarity
+    return Case(*whens, default=similarity, output_field=FloatField())
 
 
 class Patient(models.Model):
@@ -154,6 +245,8 @@ class Patient(models.Model):
             # The list's default order to its tie-breaker: cursor pages and deep OFFSET
             # pages (ids read from the index alone) are served by it.
             models.Index(fields=["last_name", "first_name", "id"], name="patients_name_id_idx"),
+            # Search matches a corrected first name alone (patients.name_words).
+            models.Index(fields=["first_name"], name="patients_first_name_idx"),
             models.Index(fields=["date_of_birth"], name="patients_dob_idx"),
             models.Index(fields=["created_at"], name="patients_created_idx"),
         ]
@@ -250,6 +343,23 @@ def date_of_birth_error(born: date, *, today: date) -> ValidationError | None:
 def search_document_of(first_name: str, last_name: str, mrn: str, email: str | None) -> str:
     """What fuzzy search matches: lower-cased "first last mrn email"."""
     return " ".join(part for part in (first_name, last_name, mrn, email or "") if part).lower()
+
+
+class NameWord(models.Model):
+    """A first or last name some patient has (or had): the dictionary search corrects
+    query words against. Written by database triggers only (``patients.name_words``)."""
+
+    word = models.CharField(max_length=100, help_text="The name lower-cased: the lookup key.")
+    name = models.CharField(max_length=100, help_text="The name as stored on the patient.")
+
+    class Meta:
+        constraints = [
+            # Also the index of the lookup by word (its leading column).
+            models.UniqueConstraint(fields=["word", "name"], name="patients_nameword_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class MrnSequence(models.Model):
