@@ -30,7 +30,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any, cast
+from typing import Any, Generic, TypeVar, cast
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -73,6 +73,7 @@ ON_ERROR = ("abort", "skip")
 
 RowError = dict[str, Any]
 Progress = Callable[[int], None]
+Item = TypeVar("Item")
 # Called inside the writing transaction once the rows are written, so that whatever it
 # records (an import job's final state) commits together with the rows or not at all.
 Finish = Callable[["ImportReport"], None]
@@ -867,30 +868,34 @@ class _Abandon(Exception):
     """Roll the writer's transaction back (all or nothing met an invalid row)."""
 
 
-class _PatientWriter:
-    """PostgreSQL: the COPY of an import's new patients, in a thread with its own
-    connection and transaction, fed batch by batch while the caller validates the next.
+class _BatchWriter(Generic[Item]):
+    """PostgreSQL: an import's writes, in a thread with its own connection and
+    transaction, fed batch by batch while the caller validates the next.
 
-    The server's work (heap and index maintenance, the GIN trigram index foremost)
-    then overlaps Python's validation instead of following it. Nothing is visible
-    before :meth:`commit`: the rows, the MRN counter and whatever ``finish`` records
-    (an import job's final state) commit together, or :meth:`abandon` rolls all of it
-    back — as does a process that dies meanwhile. The validating connection never sees
-    the uncommitted rows, so its checks read exactly what the two-pass path reads."""
+    The server's work (heap and index maintenance, foreign-key checks) then overlaps
+    Python's validation instead of following it. Nothing is visible before
+    :meth:`commit`: the rows and whatever ``finish`` records (an import job's final
+    state) commit together, or :meth:`abandon` rolls all of it back — as does a process
+    that dies meanwhile. The validating connection never sees the uncommitted rows, so
+    its checks read exactly what the two-pass path reads. Subclasses write in
+    :meth:`_write`, reading :meth:`_batches` and then :meth:`_closing`."""
+
+    name = "import-writer"
 
     def __init__(self, finish: Finish | None) -> None:
         self._finish = finish
-        self._queue: queue.Queue[list[_PatientRow] | tuple[str, ImportReport | None]] = queue.Queue(
+        self._queue: queue.Queue[list[Item] | tuple[str, ImportReport | None]] = queue.Queue(
             maxsize=4
         )
+        self._last: tuple[str, ImportReport | None] = ("abandon", None)
         self._error: BaseException | None = None
         self._ended = False
-        self._thread = threading.Thread(target=self._run, name="patient-import-writer")
+        self._thread = threading.Thread(target=self._run, name=self.name)
         self._thread.start()
 
-    def write(self, creates: list[_PatientRow]) -> None:
-        if creates:
-            self._queue.put(creates)
+    def write(self, items: list[Item]) -> None:
+        if items:
+            self._queue.put(items)
 
     def commit(self, report: ImportReport) -> None:
         """Write the rest, then commit; raises what the writer raised (``IntegrityError``
@@ -903,6 +908,26 @@ class _PatientWriter:
     def abandon(self) -> None:
         self._queue.put(("abandon", None))
         self._thread.join()
+
+    def _batches(self) -> Iterator[list[Item]]:
+        """The batches as they come, until the caller commits or abandons."""
+        while not isinstance(message := self._queue.get(), tuple):
+            yield message
+        self._ended = True
+        self._last = message
+
+    def _closing(self) -> ImportReport:
+        """The report to complete, once :meth:`_batches` ended: raises :class:`_Abandon`
+        (the transaction rolls back) unless the caller committed."""
+        action, report = self._last
+        if action == "abandon" or report is None:
+            raise _Abandon
+        return report
+
+    def _complete(self, report: ImportReport, created: int) -> None:
+        report.created, report.written = created, True
+        if self._finish is not None:
+            self._finish(report)
 
     def _run(self) -> None:
         try:
@@ -917,6 +942,16 @@ class _PatientWriter:
             connection.close()  # this thread's own connection
 
     def _write(self) -> None:
+        raise NotImplementedError
+
+
+class _PatientWriter(_BatchWriter[_PatientRow]):
+    """The COPY of an import's new patients (see :class:`_BatchWriter`); the MRN
+    counter stays locked from the first batch to the commit."""
+
+    name = "patient-import-writer"
+
+    def _write(self) -> None:
         now = timezone.now()
         created = 0
         with transaction.atomic():
@@ -925,21 +960,15 @@ class _PatientWriter:
             sql = _copy_sql(Patient._meta.db_table, _PATIENT_COPY_COLUMNS, _PATIENT_COPY_TYPES)
             with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
                 copy.set_types(_PATIENT_COPY_TYPES)
-                while not isinstance(message := self._queue.get(), tuple):
-                    next_value, batch_kept = _assign_identities(message, next_value)
+                for batch in self._batches():
+                    next_value, batch_kept = _assign_identities(batch, next_value)
                     kept = max(kept, batch_kept)
-                    for item in message:
+                    for item in batch:
                         copy.write_row(_copy_row(item.patient, now))
-                    created += len(message)
-                self._ended = True
-                action, report = message
-                if action == "abandon":
-                    raise _Abandon  # inside the COPY: psycopg cancels it
+                    created += len(batch)
+                report = self._closing()  # inside the COPY: psycopg cancels it on abandon
             _save_sequence(sequence, next_value, kept)
-            assert report is not None
-            report.created, report.written = created, True
-            if self._finish is not None:
-                self._finish(report)
+            self._complete(report, created)
 
 
 PIPELINE_BATCH = 5000
@@ -973,46 +1002,37 @@ def _pipelined(options: ImportOptions) -> bool:
     )
 
 
-def _import_patients_pipelined(
+def _pipeline(
     parsed: ParsedFile,
     options: ImportOptions,
     report: ImportReport,
+    writer: _BatchWriter[Item],
+    check: Callable[[Sequence[tuple[int, dict[str, Any]]]], tuple[list[_Row], list[Item]]],
     *,
     progress: Progress | None,
-    finish: Finish | None,
+    conflict: str,
 ) -> ImportReport:
-    """The rows in batches (``_batch_bounds``): each batch runs the checks of the two-pass
-    path in the same order (row rules, duplicates in the file so far, identifiers and
-    emails against the database), and its valid rows go to the writer while the next
-    batch is validated. The report is the two-pass path's (``test_pipelined_import``)."""
-    today = timezone.localdate()
-    phones: PhoneCache = {}
-    email_ok = _EmailCheck()
-    firsts: dict[str, dict[Any, int]] = {n: {} for n in ("mrn", "external_id", "id", "email")}
+    """The rows in batches (``_batch_bounds``): ``check`` runs a batch through the
+    two-pass path's checks in the same order and returns its rows and valid items, which
+    go to ``writer`` while the next batch is checked. Under all or nothing the first
+    invalid row abandons the writer; every batch is still checked, so the report is the
+    two-pass path's (``test_pipelined_import``). A clash at the commit is a 409 with
+    ``conflict`` as its detail."""
     rows: list[_Row] = []
     valid_count = 0
-    writer = _PatientWriter(finish)
     writing = True
     try:
         for start, stop in _batch_bounds(len(parsed.rows)):
-            items: list[tuple[_Row, _PatientRow]] = []
-            batch = parsed.rows[start:stop]
-            for number, values in batch:
-                row = _Row(number, values)
-                rows.append(row)
-                item = _parse_patient(row, today=today, phones=phones, email_ok=email_ok)
-                if item is not None:
-                    items.append((row, item))
-            _check_patients(items, options, firsts)
-            valid = [item for row, item in items if not row.errors]
+            batch_rows, valid = check(parsed.rows[start:stop])
+            rows += batch_rows
             valid_count += len(valid)
-            if writing and options.on_error == "abort" and len(valid) < len(batch):
+            if writing and options.on_error == "abort" and len(valid) < stop - start:
                 writing = False
                 writer.abandon()
             if writing:
                 writer.write(valid)
             if progress is not None:
-                progress(start + len(batch))
+                progress(stop)
     except BaseException:
         if writing:
             writer.abandon()
@@ -1026,12 +1046,49 @@ def _import_patients_pipelined(
     try:
         writer.commit(report)
     except IntegrityError as exc:
-        raise Conflict(
-            "Another write took an email, MRN or external_id of this file meanwhile; "
-            "nothing was imported. Retry the import.",
-            code=Code.IMPORT_CONFLICT,
-        ) from exc
+        raise Conflict(conflict, code=Code.IMPORT_CONFLICT) from exc
     return report
+
+
+def _import_patients_pipelined(
+    parsed: ParsedFile,
+    options: ImportOptions,
+    report: ImportReport,
+    *,
+    progress: Progress | None,
+    finish: Finish | None,
+) -> ImportReport:
+    """Patients through :func:`_pipeline`: row rules, duplicates in the file so far,
+    identifiers and emails against the database."""
+    today = timezone.localdate()
+    phones: PhoneCache = {}
+    email_ok = _EmailCheck()
+    firsts: dict[str, dict[Any, int]] = {n: {} for n in ("mrn", "external_id", "id", "email")}
+
+    def check(
+        batch: Sequence[tuple[int, dict[str, Any]]],
+    ) -> tuple[list[_Row], list[_PatientRow]]:
+        rows: list[_Row] = []
+        items: list[tuple[_Row, _PatientRow]] = []
+        for number, values in batch:
+            row = _Row(number, values)
+            rows.append(row)
+            item = _parse_patient(row, today=today, phones=phones, email_ok=email_ok)
+            if item is not None:
+                items.append((row, item))
+        _check_patients(items, options, firsts)
+        return rows, [item for row, item in items if not row.errors]
+
+    return _pipeline(
+        parsed,
+        options,
+        report,
+        _PatientWriter(finish),
+        check,
+        progress=progress,
+        conflict="Another write took an email, MRN or external_id of this file meanwhile; "
+        "nothing was imported. Retry the import.",
+    )
 
 
 def import_patients(
@@ -1470,51 +1527,16 @@ def _write_interactions(items: list[_InteractionRow], actor: User) -> None:
     _count_interactions_on_commit(Counter(i.outcome for i in items))
 
 
-class _InteractionWriter:
-    """PostgreSQL: the writes of an interaction import, in a thread with its own
-    connection and transaction, fed batch by batch while the caller validates the next
-    (as :class:`_PatientWriter` does for patients): each batch locks its patients (the
-    services' lock order) and is copied; at :meth:`commit` the patients' latest
-    outcomes are refreshed, ``finish`` runs, and everything commits together, or
-    :meth:`abandon` rolls all of it back."""
+class _InteractionWriter(_BatchWriter[_InteractionRow]):
+    """The writes of an interaction import (see :class:`_BatchWriter`): each batch locks
+    its patients (the services' lock order) and is copied; at the commit the patients'
+    latest outcomes are refreshed, once."""
+
+    name = "interaction-import-writer"
 
     def __init__(self, actor: User, finish: Finish | None) -> None:
         self._actor_id = actor.pk
-        self._finish = finish
-        self._queue: queue.Queue[list[_InteractionRow] | tuple[str, ImportReport | None]] = (
-            queue.Queue(maxsize=4)
-        )
-        self._error: BaseException | None = None
-        self._ended = False
-        self._thread = threading.Thread(target=self._run, name="interaction-import-writer")
-        self._thread.start()
-
-    def write(self, items: list[_InteractionRow]) -> None:
-        if items:
-            self._queue.put(items)
-
-    def commit(self, report: ImportReport) -> None:
-        """Write the rest, then commit; raises what the writer raised."""
-        self._queue.put(("commit", report))
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-
-    def abandon(self) -> None:
-        self._queue.put(("abandon", None))
-        self._thread.join()
-
-    def _run(self) -> None:
-        try:
-            self._write()
-        except _Abandon:
-            pass
-        except BaseException as exc:  # handed to the validating thread by commit()
-            self._error = exc
-            while not self._ended:  # never leave the caller blocked on a full queue
-                self._ended = isinstance(self._queue.get(), tuple)
-        finally:
-            connection.close()  # this thread's own connection
+        super().__init__(finish)
 
     def _write(self) -> None:
         now = timezone.now()
@@ -1526,26 +1548,20 @@ class _InteractionWriter:
                 # Foreign keys checked as each batch is copied, while the next one is
                 # validated, rather than all at commit: the same checks, overlapped.
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            while not isinstance(message := self._queue.get(), tuple):
-                new = {i.patient_id for i in message if i.patient_id} - locked
+            for batch in self._batches():
+                new = {i.patient_id for i in batch if i.patient_id} - locked
                 _lock_patients(sorted(new, key=str))
                 locked |= new
                 _copy(
                     Interaction._meta.db_table,
                     INTERACTION_COPY_COLUMNS,
-                    _interaction_copy_rows(message, self._actor_id, now),
+                    _interaction_copy_rows(batch, self._actor_id, now),
                 )
-                counts.update(i.outcome for i in message)
-            self._ended = True
-            action, report = message
-            if action == "abandon":
-                raise _Abandon
+                counts.update(i.outcome for i in batch)
+            report = self._closing()
             refresh_latest_outcomes(sorted(locked, key=str))
             _count_interactions_on_commit(counts)
-            assert report is not None
-            report.created, report.written = counts.total(), True
-            if self._finish is not None:
-                self._finish(report)
+            self._complete(report, counts.total())
 
 
 def _import_interactions_pipelined(
@@ -1557,59 +1573,39 @@ def _import_interactions_pipelined(
     progress: Progress | None,
     finish: Finish | None,
 ) -> ImportReport:
-    """The rows in batches of PIPELINE_BATCH, each through the checks of the two-pass
-    path in the same order (row rules, then the file's and the database's identifiers),
-    its valid rows written by :class:`_InteractionWriter` while the next batch is
-    validated. The report is the two-pass path's (``test_pipelined_import``)."""
+    """Interactions through :func:`_pipeline`: row rules, then the file's and the
+    database's identifiers, written by :class:`_InteractionWriter`."""
     outcomes = {o.code: o for o in Outcome.objects.all()}
     now = timezone.now()
     when = AwareDateTimeField()
     zone = timezone.get_current_timezone()
     first_ids: dict[Any, int] = {}
-    rows: list[_Row] = []
-    valid_count = 0
-    writer = _InteractionWriter(actor, finish)
-    writing = True
-    try:
-        for start, stop in _batch_bounds(len(parsed.rows)):
-            batch = parsed.rows[start:stop]
-            items: list[tuple[_Row, _InteractionRow]] = []
-            for number, values in batch:
-                row = _Row(number, values)
-                rows.append(row)
-                item = _interaction_fast(values, outcomes=outcomes, now=now, zone=zone)
-                if item is None:
-                    item = _interaction_from_row(row, outcomes=outcomes, now=now, when=when)
-                if item is not None:
-                    items.append((row, item))
-            _resolve_interactions(items, first_ids)
-            valid = [item for row, item in items if not row.errors]
-            valid_count += len(valid)
-            if writing and options.on_error == "abort" and len(valid) < len(batch):
-                writing = False
-                writer.abandon()
-            if writing:
-                writer.write(valid)
-            if progress is not None:
-                progress(stop)
-    except BaseException:
-        if writing:
-            writer.abandon()
-        raise
-    if progress is not None and not parsed.rows:
-        progress(0)
-    report.errors = [e for row in rows for e in row.errors]
-    report.skipped = len(parsed.rows) - valid_count
-    if not writing:
-        return report
-    try:
-        writer.commit(report)
-    except IntegrityError as exc:
-        raise Conflict(
-            "Another write clashed with this file meanwhile; nothing was imported. Retry.",
-            code=Code.IMPORT_CONFLICT,
-        ) from exc
-    return report
+
+    def check(
+        batch: Sequence[tuple[int, dict[str, Any]]],
+    ) -> tuple[list[_Row], list[_InteractionRow]]:
+        rows: list[_Row] = []
+        items: list[tuple[_Row, _InteractionRow]] = []
+        for number, values in batch:
+            row = _Row(number, values)
+            rows.append(row)
+            item = _interaction_fast(values, outcomes=outcomes, now=now, zone=zone)
+            if item is None:
+                item = _interaction_from_row(row, outcomes=outcomes, now=now, when=when)
+            if item is not None:
+                items.append((row, item))
+        _resolve_interactions(items, first_ids)
+        return rows, [item for row, item in items if not row.errors]
+
+    return _pipeline(
+        parsed,
+        options,
+        report,
+        _InteractionWriter(actor, finish),
+        check,
+        progress=progress,
+        conflict="Another write clashed with this file meanwhile; nothing was imported. Retry.",
+    )
 
 
 def import_interactions(
